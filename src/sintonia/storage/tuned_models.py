@@ -1,0 +1,238 @@
+"""Tuned models in the database, returned as frozen dataclasses, never as ORM rows."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from sintonia.datasets.format import PromptFormat
+from sintonia.errors import TunedModelExists, TunedModelNotFound
+from sintonia.storage.db import Database, SnapshotRow, TunedModelRow
+from sintonia.training.progress import Snapshot
+from sintonia.training.spec import Hyperparameters
+
+
+class State(StrEnum):
+    """The Gemini TunedModel states (there is no CANCELLED: a cancelled model stays usable)."""
+
+    CREATING = "CREATING"
+    ACTIVE = "ACTIVE"
+    FAILED = "FAILED"
+
+
+class FailureCode(IntEnum):
+    """Why a tuning failed, as google.rpc.Code numbers: a failed operation's error carries them."""
+
+    CANCELLED = 1
+    INVALID_ARGUMENT = 3
+    INTERNAL = 13
+
+
+@dataclass(frozen=True)
+class NewTunedModel:
+    """What creating a tuned model records before training starts."""
+
+    id: str
+    base_model: str
+    hyperparameters: Hyperparameters
+    example_count: int
+    total_steps: int
+    display_name: str = ""
+    description: str = ""
+    base_model_path: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TunedModel:
+    id: str
+    display_name: str
+    description: str
+    base_model: str
+    base_model_path: str | None
+    state: State
+    temperature: float | None
+    top_p: float | None
+    top_k: int | None
+    hyperparameters: Hyperparameters
+    prompt_format: PromptFormat | None
+    provenance: dict[str, Any]
+    example_count: int
+    total_steps: int
+    completed_steps: int
+    epochs_completed: int
+    adapter_dir: Path | None
+    error_code: int | None
+    error_message: str | None
+    create_time: datetime
+    update_time: datetime
+    start_time: datetime | None
+    complete_time: datetime | None
+    snapshots: tuple[Snapshot, ...]
+
+    @property
+    def name(self) -> str:
+        return f"tunedModels/{self.id}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TunedModelStore:
+    """Create, read, update and delete tuned models and their artifact folders."""
+
+    def __init__(self, db: Database, artifacts_dir: Path) -> None:
+        self.db = db
+        self.artifacts_dir = artifacts_dir
+
+    def artifact_dir(self, model_id: str) -> Path:
+        """Folder of a tuned model's files: dataset.jsonl, adapters/epoch-NNNN/."""
+        return self.artifacts_dir / model_id
+
+    def create(self, new: NewTunedModel) -> TunedModel:
+        """Record a tuned model in state CREATING.
+
+        Raises:
+            TunedModelExists: the id is taken.
+        """
+        now = _now()
+        row = TunedModelRow(
+            id=new.id,
+            display_name=new.display_name,
+            description=new.description,
+            base_model=new.base_model,
+            base_model_path=new.base_model_path,
+            state=State.CREATING.value,
+            temperature=new.temperature,
+            top_p=new.top_p,
+            top_k=new.top_k,
+            hyperparameters=new.hyperparameters.to_dict(),
+            provenance=new.provenance,
+            example_count=new.example_count,
+            total_steps=new.total_steps,
+            create_time=now,
+            update_time=now,
+        )
+        try:
+            with self.db.session() as session:
+                if session.get(TunedModelRow, new.id) is not None:
+                    raise TunedModelExists(f"Tuned model tunedModels/{new.id} already exists.")
+                session.add(row)
+        except IntegrityError as exc:  # lost a race with another creator of the same id
+            raise TunedModelExists(f"Tuned model tunedModels/{new.id} already exists.") from exc
+        return self.get(new.id)
+
+    def get(self, model_id: str) -> TunedModel:
+        """Raises: TunedModelNotFound."""
+        with self.db.session() as session:
+            row = session.get(TunedModelRow, model_id)
+            if row is None:
+                raise TunedModelNotFound(f"Tuned model tunedModels/{model_id} does not exist.")
+            return self._to_domain(row)
+
+    def list(self) -> list[TunedModel]:
+        with self.db.session() as session:
+            rows = session.scalars(select(TunedModelRow).order_by(TunedModelRow.create_time))
+            return [self._to_domain(row) for row in rows]
+
+    def delete(self, model_id: str) -> None:
+        """Remove the model and its artifacts. Raises: TunedModelNotFound."""
+        with self.db.session() as session:
+            row = session.get(TunedModelRow, model_id)
+            if row is None:
+                raise TunedModelNotFound(f"Tuned model tunedModels/{model_id} does not exist.")
+            session.delete(row)
+        shutil.rmtree(self.artifact_dir(model_id), ignore_errors=True)
+
+    def mark_started(
+        self, model_id: str, prompt_format: PromptFormat, provenance: dict[str, Any]
+    ) -> None:
+        with self.db.session() as session:
+            row = self._row(session, model_id)
+            row.start_time = row.update_time = _now()
+            row.prompt_format = prompt_format.to_dict()
+            row.provenance = {**row.provenance, **provenance}
+
+    def add_snapshot(self, model_id: str, snapshot: Snapshot) -> None:
+        with self.db.session() as session:
+            row = self._row(session, model_id)
+            session.add(
+                SnapshotRow(
+                    tuned_model_id=model_id,
+                    step=snapshot.step,
+                    epoch=snapshot.epoch,
+                    mean_loss=snapshot.mean_loss,
+                    compute_time=snapshot.compute_time,
+                )
+            )
+            row.completed_steps = snapshot.step
+            row.update_time = _now()
+
+    def record_epoch(self, model_id: str, epoch: int, adapter_dir: Path) -> None:
+        """An epoch's adapter is saved: from now on the model can serve with it."""
+        with self.db.session() as session:
+            row = self._row(session, model_id)
+            row.epochs_completed = epoch
+            row.adapter_dir = str(adapter_dir.relative_to(self.artifacts_dir))
+            row.update_time = _now()
+
+    def finish(
+        self,
+        model_id: str,
+        state: State,
+        error_code: int | None = None,
+        error_message: str | None = None,
+    ) -> TunedModel:
+        with self.db.session() as session:
+            row = self._row(session, model_id)
+            row.state = state.value
+            row.error_code, row.error_message = error_code, error_message
+            row.complete_time = row.update_time = _now()
+        return self.get(model_id)
+
+    def _row(self, session: Any, model_id: str) -> TunedModelRow:
+        row = session.get(TunedModelRow, model_id)
+        if row is None:
+            raise TunedModelNotFound(f"Tuned model tunedModels/{model_id} does not exist.")
+        return row
+
+    def _to_domain(self, row: TunedModelRow) -> TunedModel:
+        return TunedModel(
+            id=row.id,
+            display_name=row.display_name,
+            description=row.description,
+            base_model=row.base_model,
+            base_model_path=row.base_model_path,
+            state=State(row.state),
+            temperature=row.temperature,
+            top_p=row.top_p,
+            top_k=row.top_k,
+            hyperparameters=Hyperparameters.from_dict(row.hyperparameters),
+            prompt_format=PromptFormat.from_dict(row.prompt_format) if row.prompt_format else None,
+            provenance=dict(row.provenance or {}),
+            example_count=row.example_count,
+            total_steps=row.total_steps,
+            completed_steps=row.completed_steps,
+            epochs_completed=row.epochs_completed,
+            adapter_dir=self.artifacts_dir / row.adapter_dir if row.adapter_dir else None,
+            error_code=row.error_code,
+            error_message=row.error_message,
+            create_time=row.create_time,
+            update_time=row.update_time,
+            start_time=row.start_time,
+            complete_time=row.complete_time,
+            snapshots=tuple(
+                Snapshot(s.step, s.epoch, s.mean_loss, s.compute_time) for s in row.snapshots
+            ),
+        )

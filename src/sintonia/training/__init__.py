@@ -1,0 +1,1 @@
+"""Tuning: validated hyperparameters (spec) and the LoRA loop (recipe) with its pieces."""

@@ -1,0 +1,142 @@
+"""The tuning recipe: LoRA on a frozen base model, one explicit loop, read top to bottom.
+
+No trainer framework. The pieces it is built from are small and tested on their own:
+`plan_steps` (data order), `collate` (padding and label mask), `output_token_loss` (logits
+only where labels are). The base model's weights stay frozen (bf16 where the hardware is fast
+at it); the LoRA matrices and AdamW's state are fp32.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import PreTrainedModel
+
+from sintonia.datasets.format import EncodedExample
+from sintonia.training.batches import collate, plan_steps
+from sintonia.training.loss import output_token_loss
+from sintonia.training.progress import Snapshot
+from sintonia.training.spec import Hyperparameters
+
+# The attention and MLP projections of Llama-style blocks (Gemma, SmolLM2, Qwen, Mistral...).
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+MAX_GRAD_NORM = 1.0
+
+
+@dataclass(frozen=True)
+class TuningOutcome:
+    completed_steps: int
+    epochs_completed: int
+    adapter_dir: Path | None
+    """The last completed epoch's adapter; None when no epoch completed."""
+
+    cancelled: bool
+
+
+def epoch_adapter_dir(output_dir: Path, epoch: int) -> Path:
+    return output_dir / f"epoch-{epoch:04d}"
+
+
+def _save_adapter(model: PeftModel, target: Path, manifest: dict[str, object]) -> None:
+    """PEFT's format (adapter_config.json + adapter_model.safetensors), written atomically."""
+    scratch = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(scratch, ignore_errors=True)
+    model.save_pretrained(scratch)
+    # The resolved configuration travels inside the checkpoint, as nanoGPT does.
+    (scratch / "sintonia.json").write_text(json.dumps(manifest, indent=2, default=str))
+    shutil.rmtree(target, ignore_errors=True)
+    scratch.rename(target)
+
+
+def tune(
+    base: PreTrainedModel,
+    examples: Sequence[EncodedExample],
+    hp: Hyperparameters,
+    output_dir: Path,
+    *,
+    pad_id: int,
+    manifest: dict[str, object] | None = None,
+    on_step: Callable[[Snapshot], None] = lambda _snapshot: None,
+    on_epoch: Callable[[int, Path], None] = lambda _epoch, _path: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> TuningOutcome:
+    """Tune LoRA adapters on `base` and save one adapter per completed epoch.
+
+    Args:
+        base: the base model, on its device; LoRA layers are injected into it in place.
+        examples: the encoded dataset (see `sintonia.datasets.format`).
+        hp: validated hyperparameters.
+        output_dir: where `epoch-NNNN/` adapter folders are written.
+        pad_id: token id used for padding (never a label).
+        manifest: provenance saved beside each adapter (format, dataset hash, versions).
+        on_step: called after every step with its snapshot.
+        on_epoch: called with (epoch, adapter folder) once an epoch's adapter is saved.
+        should_stop: checked before every step; when it returns True the run stops and
+            keeps the last completed epoch.
+
+    Returns:
+        What was done, and where the last completed epoch's adapter is.
+    """
+    device = base.device
+    torch.manual_seed(hp.seed)  # LoRA A matrices are initialised randomly
+    lora = LoraConfig(
+        r=hp.lora_rank,
+        lora_alpha=hp.lora_alpha,
+        lora_dropout=0.0,
+        # Other architectures (GPT-2's c_attn, say) get every linear layer but the head.
+        target_modules=[n for n in LORA_TARGETS if _has_module(base, n)] or "all-linear",
+        task_type="CAUSAL_LM",
+    )
+    # autocast_adapter_dtype keeps the LoRA weights in fp32 over a bf16 base.
+    model = get_peft_model(base, lora, autocast_adapter_dtype=True)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=hp.effective_learning_rate, weight_decay=0.0)
+    causal_lm = model.get_base_model()
+
+    steps = plan_steps(len(examples), hp.epoch_count, hp.batch_size, hp.seed)
+    # The rate decays linearly to zero over the run (as in transformers' Trainer and TRL):
+    # late steps refine instead of jumping around the minimum.
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1 - i / len(steps))
+    output_dir.mkdir(parents=True, exist_ok=True)
+    last_adapter: Path | None = None
+    epochs_done = 0
+    completed = 0
+    for number, step in enumerate(steps, start=1):
+        if should_stop():
+            break
+        batch = collate([examples[i] for i in step.indices], pad_id).to(device)
+
+        loss = output_token_loss(causal_lm, batch)  # mean over the batch's output tokens
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, MAX_GRAD_NORM)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        completed = number
+
+        on_step(Snapshot(number, step.epoch, loss.item(), datetime.now(UTC), batch.token_count))
+        for epoch in step.ends_epochs:
+            last_adapter = epoch_adapter_dir(output_dir, epoch)
+            _save_adapter(
+                model,
+                last_adapter,
+                {**(manifest or {}), "epoch": epoch, "step": number, "saved": time.time()},
+            )
+            epochs_done = epoch
+            on_epoch(epoch, last_adapter)
+
+    model.eval()
+    return TuningOutcome(completed, epochs_done, last_adapter, cancelled=completed < len(steps))
+
+
+def _has_module(model: torch.nn.Module, suffix: str) -> bool:
+    return any(name.endswith(f".{suffix}") for name, _ in model.named_modules())

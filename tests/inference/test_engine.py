@@ -1,0 +1,87 @@
+"""Generation with the tiny model: adapters swapped per request, stops, batching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sintonia.datasets.format import PromptFormat
+from sintonia.errors import ModelLoadError
+from sintonia.inference.engine import Adapter, Engine
+from sintonia.inference.generate import GenerationConfig
+from sintonia.models.catalog import local_base_model
+from sintonia.models.loading import pick_runtime
+from support import train_tiny_adapter
+
+GREEDY = GenerationConfig(temperature=0.0, max_output_tokens=8)
+
+
+@pytest.fixture(scope="module")
+def adapters(tiny_model_dir: Path, tmp_path_factory) -> dict[str, Adapter]:
+    root = tmp_path_factory.mktemp("adapters")
+    return {
+        answer: Adapter(f"says-{answer}", train_tiny_adapter(tiny_model_dir, root / answer, answer))
+        for answer in ("ok", "no")
+    }
+
+
+@pytest.fixture
+def engine(tiny_model_dir: Path, tmp_path: Path) -> Engine:
+    return Engine(
+        local_base_model(tiny_model_dir), tmp_path, pick_runtime("cpu", training=False), capacity=1
+    )
+
+
+@pytest.fixture
+def fmt(engine: Engine) -> PromptFormat:
+    return PromptFormat.for_tokenizer(engine.tokenizer)
+
+
+def test_each_tuned_model_answers_with_its_own_adapter(engine, fmt, adapters) -> None:
+    ok = engine.generate(["say map", "say zip"], fmt, GREEDY, adapters["ok"])
+    assert [(g.text, g.finish_reason) for g in ok] == [("ok", "STOP"), ("ok", "STOP")]
+    no = engine.generate(["say map"], fmt, GREEDY, adapters["no"])
+    assert no[0].text == "no"
+    base = engine.generate(["say map"], fmt, GREEDY)
+    assert base[0].text not in ("ok", "no")
+
+
+def test_the_cache_loads_the_new_adapter_before_evicting_the_old(engine, fmt, adapters) -> None:
+    engine.generate(["say a"], fmt, GREEDY, adapters["ok"])
+    assert engine.loaded_adapters == (adapters["ok"].key,)
+    broken = Adapter("broken", adapters["ok"].path.parent / "missing")
+    with pytest.raises(ModelLoadError):
+        engine.generate(["say a"], fmt, GREEDY, broken)
+    assert engine.loaded_adapters == (adapters["ok"].key,)  # still usable
+    engine.generate(["say a"], fmt, GREEDY, adapters["no"])
+    assert engine.loaded_adapters == (adapters["no"].key,)  # capacity 1: "ok" evicted
+    assert engine.generate(["say a"], fmt, GREEDY, adapters["ok"])[0].text == "ok"
+
+
+def test_stop_sequences_and_the_output_limit(engine, fmt, adapters) -> None:
+    stopped = engine.generate(
+        ["say a"],
+        fmt,
+        GenerationConfig(temperature=0.0, max_output_tokens=8, stop_sequences=("k",)),
+        adapters["ok"],
+    )[0]
+    assert (stopped.text, stopped.finish_reason) == ("o", "STOP")
+    capped = engine.generate(
+        ["say a"], fmt, GenerationConfig(temperature=0.0, max_output_tokens=1), adapters["ok"]
+    )[0]
+    assert (capped.text, capped.finish_reason, capped.output_tokens) == ("o", "MAX_TOKENS", 1)
+
+
+def test_a_batch_gives_what_each_prompt_gives_alone(engine, fmt, adapters) -> None:
+    prompts = ["say a", "say a much longer input", "x"]
+    batched = engine.generate(prompts, fmt, GREEDY)
+    alone = [engine.generate([p], fmt, GREEDY)[0] for p in prompts]
+    assert [g.text for g in batched] == [g.text for g in alone]
+    assert [g.prompt_tokens for g in batched] == [len(p) + 1 for p in prompts]
+
+
+def test_sampling_is_reproducible_with_a_seed(engine, fmt) -> None:
+    config = GenerationConfig(temperature=1.0, top_p=0.9, top_k=20, max_output_tokens=6, seed=7)
+    first = engine.generate(["say a"], fmt, config)[0].text
+    assert engine.generate(["say a"], fmt, config)[0].text == first

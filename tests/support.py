@@ -1,0 +1,91 @@
+"""Test helpers: a tiny randomly initialised Gemma 3 with a character tokenizer, and a task.
+
+The tiny model is a real local Hugging Face directory of the default base model's
+architecture, so the code paths are the real ones and each test takes seconds.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>"]
+
+
+def build_tiny_model(target: Path, seed: int = 0) -> Path:
+    """Save a 2-layer Gemma 3 (about 100k parameters) and a character tokenizer to `target`."""
+    import torch
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+    from transformers import Gemma3ForCausalLM, Gemma3TextConfig, PreTrainedTokenizerFast
+
+    chars = string.ascii_letters + string.digits + string.punctuation + " \n"
+    vocab = {token: i for i, token in enumerate(SPECIALS + list(chars))}
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Split(Regex(r"[\s\S]"), behavior="isolated")
+    core.decoder = decoders.Fuse()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        pad_token="<pad>",
+        eos_token="<eos>",
+        bos_token="<bos>",
+        unk_token="<unk>",
+    )
+    config = Gemma3TextConfig(
+        vocab_size=len(vocab),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        max_position_embeddings=512,
+        sliding_window=64,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=2,
+        layer_types=["sliding_attention", "full_attention"],
+    )
+    torch.manual_seed(seed)
+    model = Gemma3ForCausalLM(config)
+    # The head is tied to the embeddings: at the default init (std 0.02) logits stay within
+    # about ±1, too flat for any confident prediction. Embeddings at std 0.1 allow one.
+    torch.nn.init.normal_(model.model.embed_tokens.weight, std=0.1)
+    model.save_pretrained(target)
+    tokenizer.save_pretrained(target)
+    return target
+
+
+def copy_task(count: int = 24) -> list[tuple[str, str]]:
+    """A task the tiny model learns in a few dozen steps: repeat a short word."""
+    words = ["cat", "dog", "sun", "map", "red", "box", "pen", "cup", "hat", "jam", "kit", "log"]
+    return [(f"say {w}", w) for w in (words * (count // len(words) + 1))[:count]]
+
+
+def tiny_task(count: int = 24) -> list[tuple[str, str]]:
+    """What the tiny random model learns in a few dozen LoRA steps: answer every input "ok"."""
+    return [(f"say {w}", "ok") for w, _ in copy_task(count)]
+
+
+def train_tiny_adapter(model_dir: Path, out_dir: Path, answer: str, epochs: int = 6) -> Path:
+    """Tune the tiny model to answer `answer` to anything; returns the adapter folder."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from sintonia.datasets.format import PromptFormat, encode_example
+    from sintonia.training.recipe import tune
+    from sintonia.training.spec import Hyperparameters
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    model.requires_grad_(False)
+    fmt = PromptFormat.for_tokenizer(tokenizer)
+    encoded = [encode_example(fmt, tokenizer, x, answer) for x, _ in copy_task(24)]
+    outcome = tune(
+        model,
+        encoded,
+        Hyperparameters(epoch_count=epochs, learning_rate=0.01),
+        out_dir,
+        pad_id=tokenizer.pad_token_id,
+    )
+    assert outcome.adapter_dir is not None
+    return outcome.adapter_dir
