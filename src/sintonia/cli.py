@@ -25,6 +25,7 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from sintonia.auth.keys import LOCAL_USER  # noqa: E402
 from sintonia.errors import DatasetInvalid, InvalidArgument, SintoniaError  # noqa: E402
 from sintonia.settings import Settings  # noqa: E402
 
@@ -35,6 +36,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Base and tuned models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+keys_app = typer.Typer(help="API keys for the server.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True, soft_wrap=True)  # messages stay whole for grep and logs
 out = Console()
 
@@ -101,13 +104,11 @@ def _hyperparameters(
     )
 
 
-def _load_tokenizer(settings: Settings, base_model: str) -> tuple[Any, Any]:
-    from sintonia.models.catalog import resolve_base_model
+def _load_tokenizer(settings: Settings, base: Any) -> Any:
     from sintonia.models.loading import load_tokenizer
 
-    base = resolve_base_model(base_model)
     with err.status(f"Preparing {base.name} (the first use converts its weights, ~1 min)"):
-        return base, load_tokenizer(base, settings.models_dir)
+        return load_tokenizer(base, settings.models_dir)
 
 
 @app.command()
@@ -122,12 +123,14 @@ def validate(
     """Check a dataset: every problem at once, or token statistics and the step count."""
     from sintonia.datasets import read_dataset
     from sintonia.datasets.format import PromptFormat, encode_dataset, token_stats
+    from sintonia.models.catalog import resolve_base_model
 
     ctx = _context()
     with _errors():
         dataset = read_dataset(data, input_key=input_key, output_key=output_key)
         hp = _hyperparameters(epochs, batch_size)
-        base, tokenizer = _load_tokenizer(ctx.settings, base_model)
+        base = resolve_base_model(base_model)
+        tokenizer = _load_tokenizer(ctx.settings, base)
         fmt = PromptFormat.for_tokenizer(tokenizer)
         stats = token_stats(encode_dataset(fmt, tokenizer, dataset, base.input_token_limit))
     table = Table(title=f"{data.name}: {len(dataset)} valid examples", show_header=False)
@@ -185,8 +188,9 @@ def _tune(ctx: _Context, request: Any) -> Any:
     from sintonia.training.service import create_tuned_model, run_tuning
 
     store = ctx.store
-    base, tokenizer = _load_tokenizer(ctx.settings, request.base_model)
+    tokenizer = _load_tokenizer(ctx.settings, request.base_model)
     model = create_tuned_model(store, request, tokenizer)
+    base = request.base_model
     err.print(
         f"Tuning [bold]{model.name}[/] on {base.name}: {model.example_count} examples, "
         f"{model.hyperparameters.epoch_count} epochs, {model.total_steps} steps."
@@ -255,6 +259,7 @@ def tune(
 ) -> None:
     """Validate DATA, tune a model on it, and print the tuned model's name."""
     from sintonia.datasets import read_dataset
+    from sintonia.models.catalog import resolve_base_model
     from sintonia.training.service import TuningRequest
 
     ctx = _context()
@@ -265,11 +270,12 @@ def tune(
             ctx,
             TuningRequest(
                 dataset=dataset,
-                base_model=base_model,
+                base_model=resolve_base_model(base_model),
                 hyperparameters=hp,
                 tuned_model_id=tuned_model_id,
                 display_name=display_name,
                 description=description,
+                owner=LOCAL_USER,
             ),
         )
     _report(model)
@@ -429,7 +435,11 @@ def demo(
     with _errors(creating=True):
         model = _tune(
             ctx,
-            TuningRequest(dataset=next_number_dataset(examples), display_name="Next number demo"),
+            TuningRequest(
+                dataset=next_number_dataset(examples),
+                display_name="Next number demo",
+                owner=LOCAL_USER,
+            ),
         )
         _report(model)
         target = resolve_target(ctx.store, model.name)
@@ -464,6 +474,136 @@ def demo(
 def _shown(text: str, expected: str) -> str:
     mark = "[green]✓[/]" if text == expected else "[red]✗[/]"
     return f"{mark} {text!r}"
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Embedded tuning worker processes.")] = 1,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Every caller is the local user (loopback only).")
+    ] = False,
+) -> None:
+    """Serve the Gemini tuning API (and run tuning workers beside it)."""
+    import ipaddress
+    import subprocess
+    import threading
+
+    import uvicorn
+
+    from sintonia.api.app import create_app
+    from sintonia.models.catalog import DEFAULT_BASE_MODEL, get_base_model
+    from sintonia.models.loading import model_directory
+
+    if no_auth and not _is_loopback(host, ipaddress):
+        err.print(
+            f"[red]--no-auth is refused on {host}: it would open every model to the "
+            "network. Bind to 127.0.0.1, or create keys with `sintonia keys create`.[/]"
+        )
+        raise typer.Exit(2)
+    ctx = _context()
+    # Convert the default model in the background: the first tuning request waits for it
+    # (under the conversion lock) instead of the whole server waiting at start.
+    threading.Thread(
+        target=model_directory,
+        daemon=True,
+        args=(get_base_model(DEFAULT_BASE_MODEL), ctx.settings.models_dir),
+    ).start()
+    children = [
+        subprocess.Popen([sys.executable, "-m", "sintonia.cli", "worker"]) for _ in range(workers)
+    ]
+    try:
+        uvicorn.run(
+            create_app(ctx.settings, auth_enabled=not no_auth),
+            host=host,
+            port=port,
+            log_level="warning",
+        )
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=30)
+
+
+def _is_loopback(host: str, ipaddress: Any) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def worker() -> None:
+    """Run a tuning worker: claims queued jobs from the database and trains them."""
+    import logging
+    import threading
+
+    from sintonia.jobs.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Worker(_context().settings).run(stop)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    email: Annotated[
+        str, typer.Option(help="Who the key acts as (owns what it creates).")
+    ] = "local@localhost",
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated: tuning, tuning.readonly, generate.")
+    ] = "tuning,generate",
+) -> None:
+    """Create an API key; it is printed once, only its hash is kept."""
+    from sintonia.auth.keys import KeyStore
+    from sintonia.auth.scopes import parse_scopes
+    from sintonia.storage.db import Database
+
+    with _errors():
+        store = KeyStore(Database(_context().settings.database_url))
+        plaintext, key = store.create(name, email, parse_scopes(scopes))
+    err.print(
+        f"Created key {key.id} for {key.owner} with scopes "
+        f"{', '.join(sorted(key.scopes))}. It is shown only now:"
+    )
+    out.print(plaintext)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """API keys (never the keys themselves)."""
+    from sintonia.auth.keys import KeyStore
+    from sintonia.storage.db import Database
+
+    table = Table("id", "name", "owner", "scopes", "created", "revoked")
+    for key in KeyStore(Database(_context().settings.database_url)).list():
+        table.add_row(
+            key.id,
+            key.name,
+            key.owner,
+            ", ".join(sorted(key.scopes)),
+            key.create_time.strftime("%Y-%m-%d %H:%M"),
+            key.revoke_time.strftime("%Y-%m-%d %H:%M") if key.revoke_time else "",
+        )
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (keys list).")]) -> None:
+    """Revoke a key: requests with it are refused from now on."""
+    from sintonia.auth.keys import KeyStore
+    from sintonia.storage.db import Database
+
+    with _errors():
+        key = KeyStore(Database(_context().settings.database_url)).revoke(key_id)
+    err.print(f"Revoked key {key.id} ({key.name}).")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,10 @@ class TunedModelNotFound(NotFound):
     pass
 
 
+class PermissionNotFound(NotFound):
+    pass
+
+
 class AlreadyExists(SintoniaError):
     pass
 
@@ -90,6 +94,43 @@ class FailedPrecondition(SintoniaError):
 
 
 class ModelNotReady(FailedPrecondition):
+    pass
+
+
+class ApiKeyInvalid(SintoniaError):
+    def __init__(self) -> None:
+        super().__init__("API key not valid. Please pass a valid API key.")
+
+
+class Unauthenticated(SintoniaError):
+    def __init__(self) -> None:
+        super().__init__(
+            "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+            "login cookie or other valid authentication credential. See "
+            "https://developers.google.com/identity/sign-in/web/devconsole-project."
+        )
+
+
+class PermissionDenied(SintoniaError):
+    pass
+
+
+class NoCredentials(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__(
+            "Method doesn't allow unregistered callers (callers without established "
+            "identity). Please use API Key or other form of API consumer identity to call "
+            "this API."
+        )
+
+
+class ScopeInsufficient(PermissionDenied):
+    def __init__(self, method: str) -> None:
+        self.method = method
+        super().__init__("Request had insufficient authentication scopes.")
+
+
+class ResourceExhausted(SintoniaError):
     pass
 
 

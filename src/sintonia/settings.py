@@ -26,6 +26,9 @@ class Settings:
     default_max_output_tokens: int = 256
     """Generation length when a request names none: bounded, since CPU decoding is slow."""
 
+    local_models: tuple[Path, ...] = ()
+    """Hugging Face model folders the server offers as base models, besides the bundled ones."""
+
     @property
     def artifacts_dir(self) -> Path:
         """Tuned-model artifacts (adapters, dataset copy), one folder per tuned model."""
@@ -42,4 +45,9 @@ class Settings:
             models_dir=Path(env.get("SINTONIA_MODELS_DIR") or home / "models").expanduser(),
             device=env.get("SINTONIA_DEVICE", "auto"),
             default_max_output_tokens=int(env.get("SINTONIA_DEFAULT_MAX_OUTPUT_TOKENS", "256")),
+            local_models=tuple(
+                Path(p).expanduser()
+                for p in env.get("SINTONIA_LOCAL_MODELS", "").split(os.pathsep)
+                if p.strip()
+            ),
         )

@@ -39,8 +39,9 @@ def e2e_store(tmp_path: Path):
 
 
 def _tune(settings: Settings, store: TunedModelStore, request: TuningRequest):
-    base = get_base_model(request.base_model)
-    model = create_tuned_model(store, request, load_tokenizer(base, settings.models_dir))
+    model = create_tuned_model(
+        store, request, load_tokenizer(request.base_model, settings.models_dir)
+    )
     return run_tuning(store, settings, model.id, pick_runtime())
 
 
@@ -76,7 +77,7 @@ def test_smollm2_converts_tunes_and_generates(e2e_store) -> None:
         store,
         TuningRequest(
             dataset=next_number_dataset(20),
-            base_model="models/smollm2-135m-instruct",
+            base_model=get_base_model("models/smollm2-135m-instruct"),
             hyperparameters=Hyperparameters(epoch_count=2),
         ),
     )

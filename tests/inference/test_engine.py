@@ -85,3 +85,22 @@ def test_sampling_is_reproducible_with_a_seed(engine, fmt) -> None:
     config = GenerationConfig(temperature=1.0, top_p=0.9, top_k=20, max_output_tokens=6, seed=7)
     first = engine.generate(["say a"], fmt, config)[0].text
     assert engine.generate(["say a"], fmt, config)[0].text == first
+
+
+def test_streaming_yields_pieces_then_the_whole_generation(engine, fmt, adapters) -> None:
+    events = list(engine.stream("say a", fmt, GREEDY, adapters["ok"]))
+    *pieces, final = events
+    assert "".join(pieces) == final.text == "ok" and final.finish_reason == "STOP"
+
+
+def test_streaming_never_leaks_a_stop_sequence(engine, fmt, adapters) -> None:
+    config = GenerationConfig(temperature=0.0, max_output_tokens=8, stop_sequences=("k",))
+    *pieces, final = list(engine.stream("say a", fmt, config, adapters["ok"]))
+    assert "".join(pieces) == final.text == "o"
+
+
+def test_a_closed_stream_frees_the_engine(engine, fmt) -> None:
+    events = engine.stream("say a", fmt, GenerationConfig(temperature=0.0, max_output_tokens=64))
+    next(events)
+    events.close()  # a client that hung up
+    assert engine.generate(["say a"], fmt, GREEDY)  # the lock was released

@@ -70,7 +70,9 @@ def test_unknown_base_model_lists_the_available_ones(unknown: str) -> None:
         get_base_model(unknown)
     assert isinstance(info.value, NotFound)
     assert str(info.value) == (
-        f"{normalize_model_name(unknown)} is not found. Available base models: "
+        f"{normalize_model_name(unknown)} is not found for API version v1beta, or is not "
+        "supported for generateContent. Call ListModels to see the list of available models "
+        "and their supported methods. Available base models: "
         "models/gemma-3-270m, models/smollm2-135m-instruct."
     )
 

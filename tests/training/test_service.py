@@ -21,7 +21,7 @@ def request_for(tiny_model_dir: Path):
     def make(**overrides) -> TuningRequest:
         fields = dict(
             dataset=dataset_from_records(tiny_task(24)),
-            base_model=str(tiny_model_dir),
+            base_model=local_base_model(tiny_model_dir),
             hyperparameters=Hyperparameters(epoch_count=3, learning_rate=0.01),
             tuned_model_id="tiny-ok",
         )

@@ -9,15 +9,17 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from peft import PeftModel
+from transformers import PreTrainedModel
 
-from sintonia.datasets.format import PromptFormat
+from sintonia.datasets.format import PromptFormat, encode_prompt
 from sintonia.errors import ModelLoadError
-from sintonia.inference.generate import Generation, GenerationConfig, generate
+from sintonia.inference.generate import Generation, GenerationConfig, generate, stream
 from sintonia.models.catalog import BaseModel
 from sintonia.models.loading import Runtime, load_model
 
@@ -73,6 +75,18 @@ class Engine:
         self._peft.eval()
         return self._peft
 
+    @contextmanager
+    def _network(self, adapter: Adapter | None) -> Iterator[PreTrainedModel]:
+        """The model to run, with `adapter` active (or none), held for this request alone."""
+        with self._lock:
+            if adapter is not None:
+                yield self._activate(adapter)
+            elif self._peft is None:
+                yield self.network
+            else:
+                with self._peft.disable_adapter():
+                    yield self._peft
+
     def generate(
         self,
         prompts: Sequence[str],
@@ -81,10 +95,19 @@ class Engine:
         adapter: Adapter | None = None,
     ) -> list[Generation]:
         """Generate with the base model alone (adapter None) or with a tuned model's adapter."""
-        with self._lock:
-            if adapter is not None:
-                return generate(self._activate(adapter), self.tokenizer, fmt, prompts, config)
-            if self._peft is None:
-                return generate(self.network, self.tokenizer, fmt, prompts, config)
-            with self._peft.disable_adapter():
-                return generate(self._peft, self.tokenizer, fmt, prompts, config)
+        with self._network(adapter) as network:
+            return generate(network, self.tokenizer, fmt, prompts, config)
+
+    def stream(
+        self,
+        prompt: str,
+        fmt: PromptFormat,
+        config: GenerationConfig,
+        adapter: Adapter | None = None,
+    ) -> Iterator[str | Generation]:
+        """Text pieces as they come, then the `Generation` (see `generate.stream`)."""
+        with self._network(adapter) as network:
+            yield from stream(network, self.tokenizer, fmt, prompt, config)
+
+    def count_tokens(self, text: str, fmt: PromptFormat) -> int:
+        return len(encode_prompt(fmt, self.tokenizer, text))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,8 +127,9 @@ BUILTIN_MODELS: tuple[BaseModel, ...] = (
 )
 
 
-def list_base_models() -> tuple[BaseModel, ...]:
-    return BUILTIN_MODELS
+def list_base_models(local_dirs: Sequence[Path] = ()) -> tuple[BaseModel, ...]:
+    """The bundled models, then the local folders a deployment offers."""
+    return BUILTIN_MODELS + tuple(local_base_model(d) for d in local_dirs)
 
 
 def normalize_model_name(name: str) -> str:
@@ -136,18 +137,23 @@ def normalize_model_name(name: str) -> str:
     return name if name.startswith("models/") else f"models/{name}"
 
 
-def get_base_model(name: str) -> BaseModel:
-    """Look up a bundled base model by name.
+def get_base_model(name: str, local_dirs: Sequence[Path] = ()) -> BaseModel:
+    """Look up a base model by name: bundled, or one of `local_dirs`.
 
     Raises:
-        BaseModelNotFound: no bundled model has that name.
+        BaseModelNotFound: no such model, with the wording of the Gemini API.
     """
     wanted = normalize_model_name(name)
-    for model in BUILTIN_MODELS:
+    candidates = list_base_models(local_dirs)
+    for model in candidates:
         if model.name == wanted:
             return model
-    known = ", ".join(m.name for m in BUILTIN_MODELS)
-    raise BaseModelNotFound(f"{wanted} is not found. Available base models: {known}.")
+    known = ", ".join(m.name for m in candidates)
+    raise BaseModelNotFound(
+        f"{wanted} is not found for API version v1beta, or is not supported for "
+        f"generateContent. Call ListModels to see the list of available models and their "
+        f"supported methods. Available base models: {known}."
+    )
 
 
 def local_base_model(path: Path) -> BaseModel:

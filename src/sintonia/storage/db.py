@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -61,6 +62,9 @@ class TunedModelRow(Base):
     """Set when the base is a local directory rather than a bundled model."""
 
     state: Mapped[str] = mapped_column(String(20))
+    owner: Mapped[str] = mapped_column(String(320), default="", index=True)
+    """The principal (an email address) that created the model."""
+
     temperature: Mapped[float | None] = mapped_column(Float)
     top_p: Mapped[float | None] = mapped_column(Float)
     top_k: Mapped[int | None] = mapped_column(Integer)
@@ -96,6 +100,53 @@ class SnapshotRow(Base):
     compute_time: Mapped[datetime] = mapped_column(UtcDateTime)
 
     tuned_model: Mapped[TunedModelRow] = relationship(back_populates="snapshots")
+
+
+class PermissionRow(Base):
+    """Who else may use a tuned model: a user, a group, or everyone, with a role."""
+
+    __tablename__ = "permissions"
+
+    tuned_model_id: Mapped[str] = mapped_column(
+        ForeignKey("tuned_models.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    grantee_type: Mapped[str] = mapped_column(String(20))
+    email_address: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class ApiKeyRow(Base):
+    """An API key: only its hash is kept; the key itself is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner: Mapped[str] = mapped_column(String(320))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoke_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class JobRow(Base):
+    """A tuning job in the durable queue; its id is the long-running operation's id."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tuned_model_id: Mapped[str] = mapped_column(
+        ForeignKey("tuned_models.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    create_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    start_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    worker: Mapped[str | None] = mapped_column(String(100))
+    lease_expires: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Database:

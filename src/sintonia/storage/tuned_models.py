@@ -46,6 +46,7 @@ class NewTunedModel:
     total_steps: int
     display_name: str = ""
     description: str = ""
+    owner: str = ""
     base_model_path: str | None = None
     temperature: float | None = None
     top_p: float | None = None
@@ -61,6 +62,7 @@ class TunedModel:
     base_model: str
     base_model_path: str | None
     state: State
+    owner: str
     temperature: float | None
     top_p: float | None
     top_k: int | None
@@ -114,6 +116,7 @@ class TunedModelStore:
             base_model=new.base_model,
             base_model_path=new.base_model_path,
             state=State.CREATING.value,
+            owner=new.owner,
             temperature=new.temperature,
             top_p=new.top_p,
             top_k=new.top_k,
@@ -158,11 +161,28 @@ class TunedModelStore:
     def mark_started(
         self, model_id: str, prompt_format: PromptFormat, provenance: dict[str, Any]
     ) -> None:
+        """Training (re)starts: a job restarted after a lost worker begins from step 0."""
         with self.db.session() as session:
             row = self._row(session, model_id)
+            row.snapshots.clear()
+            row.completed_steps = row.epochs_completed = 0
+            row.adapter_dir = None
             row.start_time = row.update_time = _now()
             row.prompt_format = prompt_format.to_dict()
             row.provenance = {**row.provenance, **provenance}
+
+    def update(self, model_id: str, changes: dict[str, Any]) -> TunedModel:
+        """Change the mutable fields (display_name, description, temperature, top_p, top_k)."""
+        allowed = {"display_name", "description", "temperature", "top_p", "top_k"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise ValueError(f"not mutable: {sorted(unknown)}")
+        with self.db.session() as session:
+            row = self._row(session, model_id)
+            for key, value in changes.items():
+                setattr(row, key, value)
+            row.update_time = _now()
+        return self.get(model_id)
 
     def add_snapshot(self, model_id: str, snapshot: Snapshot) -> None:
         with self.db.session() as session:
@@ -215,6 +235,7 @@ class TunedModelStore:
             base_model=row.base_model,
             base_model_path=row.base_model_path,
             state=State(row.state),
+            owner=row.owner,
             temperature=row.temperature,
             top_p=row.top_p,
             top_k=row.top_k,

@@ -14,7 +14,13 @@ from transformers import PreTrainedTokenizerBase as Tokenizer
 from sintonia.datasets import Dataset, read_dataset
 from sintonia.datasets.format import PromptFormat, encode_dataset
 from sintonia.errors import DatasetInvalid
-from sintonia.models.catalog import DEFAULT_BASE_MODEL, LocalDirectory, resolve_base_model
+from sintonia.models.catalog import (
+    DEFAULT_BASE_MODEL,
+    BaseModel,
+    LocalDirectory,
+    get_base_model,
+    resolve_base_model,
+)
 from sintonia.models.loading import Runtime, load_model
 from sintonia.settings import Settings
 from sintonia.storage.names import check_display_name, check_tuned_model_id, make_tuned_model_id
@@ -39,7 +45,7 @@ class TuningRequest:
     """A request to tune: the dataset, the base, and the tuned model's settings."""
 
     dataset: Dataset
-    base_model: str = DEFAULT_BASE_MODEL
+    base_model: BaseModel = field(default_factory=lambda: get_base_model(DEFAULT_BASE_MODEL))
     hyperparameters: Hyperparameters = field(default_factory=Hyperparameters)
     tuned_model_id: str | None = None
     display_name: str = ""
@@ -47,6 +53,8 @@ class TuningRequest:
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None
+    owner: str = ""
+    """Who creates it (an email address); the server's caller, the CLI's local user."""
 
 
 def library_versions() -> dict[str, str]:
@@ -67,7 +75,7 @@ def create_tuned_model(
         InvalidArgument (DatasetInvalid, ...): nothing is created.
         BaseModelNotFound, TunedModelExists.
     """
-    base = resolve_base_model(request.base_model)
+    base = request.base_model
     display_name = check_display_name(request.display_name)
     if request.tuned_model_id:
         model_id = check_tuned_model_id(request.tuned_model_id)
@@ -87,6 +95,7 @@ def create_tuned_model(
             total_steps=hp.total_steps(len(request.dataset)),
             display_name=display_name,
             description=request.description,
+            owner=request.owner,
             temperature=request.temperature,
             top_p=request.top_p,
             top_k=request.top_k,

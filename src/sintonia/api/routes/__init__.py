@@ -1,0 +1,1 @@
+"""Routes per resource; every one is served under /v1beta and /v1."""

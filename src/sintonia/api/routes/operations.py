@@ -1,0 +1,59 @@
+"""Long-running operations of tuning jobs: get (poll), list, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from sintonia.api.deps import (
+    READ,
+    WRITE,
+    PrincipalDep,
+    ServicesDep,
+    authorized_model,
+    require_scope,
+)
+from sintonia.api.resources import operation_json
+from sintonia.api.routes.tuned_models import _page, cancel_job, defaults, page_token
+from sintonia.auth.access import Role
+from sintonia.errors import InvalidArgument, NotFound
+
+router = APIRouter()
+
+
+@router.get("/tunedModels/{model_id}/operations/{op_id}")
+def get(model_id: str, op_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    require_scope(caller, "ModelService.GetOperation", *READ)
+    model = authorized_model(svc, caller, model_id, Role.READER)
+    job = svc.queue.get(op_id)
+    if job is None or job.tuned_model_id != model.id:
+        raise NotFound(f"Operation {model.name}/operations/{op_id} does not exist.")
+    return operation_json(job, svc.store.get(model.id), defaults(model))
+
+
+@router.get("/tunedModels/{model_id}/operations")
+def list_operations(
+    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    require_scope(caller, "ModelService.ListOperations", *READ)
+    model = authorized_model(svc, caller, model_id, Role.READER)
+    size, start = _page(request.query_params, 10)
+    jobs = svc.queue.for_model(model.id)
+    return {
+        "operations": [
+            operation_json(j, model, defaults(model)) for j in jobs[start : start + size]
+        ],
+        "nextPageToken": page_token(start + size, len(jobs)),
+    }
+
+
+@router.post("/tunedModels/{model_id}/operations/{target}")
+def cancel(model_id: str, target: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    op_id, _, verb = target.partition(":")
+    if verb != "cancel":
+        raise InvalidArgument(f"Unknown method '{verb}' on operations; only :cancel exists.")
+    require_scope(caller, "ModelService.CancelOperation", *WRITE)
+    model = authorized_model(svc, caller, model_id, Role.WRITER)
+    cancel_job(svc, model, op_id)
+    return {}

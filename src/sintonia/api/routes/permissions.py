@@ -1,0 +1,97 @@
+"""Sharing a tuned model: permissions create, list, get, patch (role only), delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from sintonia.api import wire
+from sintonia.api.deps import (
+    READ,
+    WRITE,
+    PrincipalDep,
+    ServicesDep,
+    authorized_model,
+    require_scope,
+)
+from sintonia.api.resources import permission_json
+from sintonia.api.routes.tuned_models import _page, page_token
+from sintonia.api.schemas import PermissionIn
+from sintonia.auth.access import GranteeType, Role
+from sintonia.errors import InvalidArgument
+
+router = APIRouter()
+
+
+def _enum(cls: type, value: str | None, field: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        names = ", ".join(m.value for m in cls)
+        raise InvalidArgument(f"{field} must be one of {names}; got {value!r}.") from None
+
+
+@router.post("/tunedModels/{model_id}/permissions")
+async def create(
+    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    require_scope(caller, "PermissionService.CreatePermission", *WRITE)
+    body = PermissionIn.model_validate(wire.parse_body(await request.body()))
+    model = authorized_model(svc, caller, model_id, Role.WRITER)
+    permission = svc.permissions.create(
+        model.id,
+        _enum(GranteeType, body.granteeType, "granteeType"),
+        body.emailAddress,
+        _enum(Role, body.role, "role"),
+    )
+    return permission_json(permission)
+
+
+@router.get("/tunedModels/{model_id}/permissions")
+def list_permissions(
+    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    require_scope(caller, "PermissionService.ListPermissions", *READ)
+    model = authorized_model(svc, caller, model_id, Role.READER)
+    size, start = _page(request.query_params, 10)
+    permissions = svc.permissions.list(model.id)
+    body: dict[str, Any] = {
+        "permissions": [permission_json(p) for p in permissions[start : start + size]]
+    }
+    token = page_token(start + size, len(permissions))
+    if token:
+        body["nextPageToken"] = token
+    return body
+
+
+@router.get("/tunedModels/{model_id}/permissions/{pid}")
+def get(model_id: str, pid: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    require_scope(caller, "PermissionService.GetPermission", *READ)
+    model = authorized_model(svc, caller, model_id, Role.READER)
+    return permission_json(svc.permissions.get(model.id, pid))
+
+
+@router.patch("/tunedModels/{model_id}/permissions/{pid}")
+async def patch(
+    model_id: str, pid: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    require_scope(caller, "PermissionService.UpdatePermission", *WRITE)
+    body = PermissionIn.model_validate(wire.parse_body(await request.body()))
+    mask = wire.query_param(request.query_params, "updateMask")
+    if mask is None or [p.strip() for p in mask.split(",")] != ["role"]:
+        raise InvalidArgument(
+            'updateMask is required and must be "role": only the role of a permission can change.'
+        )
+    model = authorized_model(svc, caller, model_id, Role.WRITER)
+    return permission_json(
+        svc.permissions.update_role(model.id, pid, _enum(Role, body.role, "role"))
+    )
+
+
+@router.delete("/tunedModels/{model_id}/permissions/{pid}")
+def delete(model_id: str, pid: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    require_scope(caller, "PermissionService.DeletePermission", *WRITE)
+    model = authorized_model(svc, caller, model_id, Role.WRITER)
+    svc.permissions.delete(model.id, pid)
+    return {}

@@ -1,0 +1,300 @@
+"""tunedModels: create (a long-running operation), get, list, patch, delete, and the
+`tunedModels/{id}:verb` methods (generateContent, countTokens, cancel, transferOwnership)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+
+from sintonia.api import wire
+from sintonia.api.deps import (
+    GENERATE,
+    READ,
+    WRITE,
+    PrincipalDep,
+    Services,
+    ServicesDep,
+    authorized_model,
+    require_scope,
+)
+from sintonia.api.resources import operation_json, tuned_model_json
+from sintonia.api.routes import generation
+from sintonia.api.schemas import TransferOwnershipIn, TunedModelIn
+from sintonia.auth.access import Role, check_email, role_for
+from sintonia.auth.keys import Principal
+from sintonia.datasets import dataset_from_records
+from sintonia.errors import InvalidArgument, TunedModelNotFound
+from sintonia.inference.targets import base_target, tuned_target
+from sintonia.jobs.status import JobStatus
+from sintonia.models.catalog import BaseModel, get_base_model, resolve_base_model
+from sintonia.storage.names import check_display_name
+from sintonia.storage.tuned_models import FailureCode, State, TunedModel
+from sintonia.training.service import TuningRequest, create_tuned_model
+from sintonia.training.spec import Hyperparameters
+
+router = APIRouter()
+
+NO_EXAMPLES = (
+    "The request has no training examples (tuningTask.trainingData.examples.examples is "
+    "empty or missing). If you used google-genai's tunings.tune: releases 1.47 and later drop "
+    "the examples on the client side before sending. Use google-generativeai's "
+    "create_tuned_model, curl with the examples inline, or the `sintonia tune` CLI."
+)
+MUTABLE = {
+    "displayName": "display_name",
+    "description": "description",
+    "temperature": "temperature",
+    "topP": "top_p",
+    "topK": "top_k",
+}
+
+
+def defaults(model: TunedModel) -> tuple[float, float, int]:
+    """The base model's sampling defaults, which a tuned model inherits."""
+    try:
+        base = resolve_base_model(model.base_model, model.base_model_path)
+    except Exception:  # a local base folder removed since: the catalog defaults still hold
+        base = BaseModel
+    return base.temperature, base.top_p, base.top_k
+
+
+def _examples(body: TunedModelIn) -> list[Any]:
+    data = body.tuningTask.trainingData if body.tuningTask else None
+    examples = (data or {}).get("examples")
+    if isinstance(examples, dict):
+        examples = examples.get("examples")
+    if not examples:
+        raise InvalidArgument(NO_EXAMPLES)
+    if not isinstance(examples, list):
+        raise InvalidArgument("tuningTask.trainingData.examples.examples must be a list.")
+    return examples
+
+
+def _hyperparameters(body: TunedModelIn) -> Hyperparameters:
+    hp = body.tuningTask.hyperparameters if body.tuningTask else None
+    if hp is None:
+        return Hyperparameters()
+    given = {
+        "epoch_count": hp.epochCount,
+        "batch_size": hp.batchSize,
+        "learning_rate": hp.learningRate,
+        "learning_rate_multiplier": hp.learningRateMultiplier,
+    }
+    return Hyperparameters(**{k: v for k, v in given.items() if v is not None})
+
+
+def _base(svc: Services, body: TunedModelIn) -> BaseModel:
+    if body.tunedModelSource is not None:
+        raise InvalidArgument(
+            "Tuning a tuned model further (tunedModelSource) is not supported; "
+            "give baseModel instead."
+        )
+    if not body.baseModel:
+        raise InvalidArgument('baseModel is required, e.g. "models/gemma-3-270m".')
+    return get_base_model(body.baseModel, svc.settings.local_models)
+
+
+def _create(
+    svc: Services, caller: Principal, raw: dict[str, Any], model_id: str | None
+) -> dict[str, Any]:
+    body = TunedModelIn.model_validate(raw)
+    base = _base(svc, body)
+    request = TuningRequest(
+        dataset=dataset_from_records(_examples(body), source="trainingData"),
+        base_model=base,
+        hyperparameters=_hyperparameters(body),
+        tuned_model_id=model_id,
+        display_name=check_display_name(body.displayName or ""),
+        description=body.description or "",
+        temperature=body.temperature,
+        top_p=body.topP,
+        top_k=body.topK,
+        owner=caller.email,
+    )
+    _check_sampling(base, body.temperature, body.topP, body.topK)
+    model = create_tuned_model(svc.store, request, svc.engines.tokenizer(base))
+    svc.permissions.add_owner(model.id, caller.email)
+    job = svc.queue.enqueue(model.id)
+    return operation_json(job, model, defaults(model))
+
+
+def _check_sampling(
+    base: BaseModel, temperature: float | None, top_p: float | None, top_k: int | None
+) -> None:
+    if temperature is not None and not 0 <= temperature <= base.max_temperature:
+        raise InvalidArgument(f"temperature must be between 0 and {base.max_temperature:g}.")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise InvalidArgument("topP must be in (0, 1].")
+    if top_k is not None and top_k < 1:
+        raise InvalidArgument("topK must be at least 1.")
+
+
+@router.post("/tunedModels")
+async def create(request: Request, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    require_scope(caller, "ModelService.CreateTunedModel", *WRITE)
+    raw = wire.parse_body(await request.body())
+    model_id = wire.query_param(request.query_params, "tunedModelId")
+    return await run_in_threadpool(_create, svc, caller, raw, model_id)
+
+
+@router.get("/tunedModels/{model_id}")
+def get(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    require_scope(caller, "ModelService.GetTunedModel", *READ)
+    model = authorized_model(svc, caller, model_id, Role.READER)
+    return tuned_model_json(model, defaults(model))
+
+
+def _page(params: Any, default: int) -> tuple[int, int]:
+    try:
+        size = int(wire.query_param(params, "pageSize") or default)
+        token = wire.query_param(params, "pageToken")
+        start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidArgument(f"Invalid pageSize or pageToken: {exc}") from None
+    if size < 1:
+        size = default
+    return min(size, 1000), max(start, 0)
+
+
+def page_token(next_start: int, total: int) -> str:
+    return base64.urlsafe_b64encode(str(next_start).encode()).decode() if next_start < total else ""
+
+
+def _matches(svc: Services, caller: Principal, model: TunedModel, terms: list[str]) -> bool:
+    permissions = svc.permissions.list(model.id)
+    role = role_for(caller.email, model.owner, permissions)
+    if role is None:
+        return False
+    everyone_only = (
+        not any(
+            p.grantee_type != "EVERYONE" and (p.email_address or "").lower() == caller.email.lower()
+            for p in permissions
+        )
+        and model.owner.lower() != caller.email.lower()
+    )
+    wanted_public = False
+    for term in terms:
+        if term == "owner:me" and role is not Role.OWNER:
+            return False
+        if term == "writers:me" and role.rank < Role.WRITER.rank:
+            return False
+        if term == "readers:me" and everyone_only:
+            return False
+        if term == "readers:everyone":
+            wanted_public = True
+            if not any(p.grantee_type == "EVERYONE" for p in permissions):
+                return False
+        if ":" not in term:
+            text = f"{model.display_name} {model.description} {model.id}".lower()
+            if term.lower() not in text:
+                return False
+    # By default, models that are only readable because they are public are left out.
+    return wanted_public or not everyone_only
+
+
+@router.get("/tunedModels")
+def list_models(request: Request, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    require_scope(caller, "ModelService.ListTunedModels", *READ)
+    size, start = _page(request.query_params, 10)
+    terms = (wire.query_param(request.query_params, "filter") or "").split()
+    visible = [m for m in svc.store.list() if _matches(svc, caller, m, terms)]
+    page = visible[start : start + size]
+    body: dict[str, Any] = {"tunedModels": [tuned_model_json(m, defaults(m)) for m in page]}
+    token = page_token(start + size, len(visible))
+    if token:
+        body["nextPageToken"] = token
+    return body
+
+
+def _mask(request: Request, raw: dict[str, Any]) -> list[str]:
+    mask = wire.query_param(request.query_params, "updateMask")
+    if mask is None:  # google-genai sends no mask: update the mutable fields present
+        return [f for f in MUTABLE if f in raw]
+    paths = [wire.camel(p.strip()) for p in mask.split(",") if p.strip()]
+    fixed = [p for p in paths if p not in MUTABLE]
+    if fixed:
+        raise InvalidArgument(
+            f"updateMask names fields that cannot be updated: {', '.join(fixed)}. "
+            f"Mutable fields: {', '.join(MUTABLE)}."
+        )
+    return paths
+
+
+@router.patch("/tunedModels/{model_id}")
+async def patch(
+    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    require_scope(caller, "ModelService.UpdateTunedModel", *WRITE)
+    raw = wire.parse_body(await request.body())
+    body = TunedModelIn.model_validate(raw)
+    model = authorized_model(svc, caller, model_id, Role.WRITER)
+    paths = _mask(request, raw)
+    changes = {MUTABLE[p]: getattr(body, p) for p in paths}
+    if "display_name" in changes:
+        changes["display_name"] = check_display_name(changes["display_name"] or "")
+    if "description" in changes:
+        changes["description"] = changes["description"] or ""
+    base = resolve_base_model(model.base_model, model.base_model_path)
+    _check_sampling(base, changes.get("temperature"), changes.get("top_p"), changes.get("top_k"))
+    updated = svc.store.update(model.id, changes) if changes else model
+    return tuned_model_json(updated, defaults(updated))
+
+
+@router.delete("/tunedModels/{model_id}")
+def delete(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    require_scope(caller, "ModelService.DeleteTunedModel", *WRITE)
+    model = authorized_model(svc, caller, model_id, Role.OWNER)
+    for job in svc.queue.for_model(model.id):  # a running job stops at its next step
+        svc.queue.request_cancel(job.id)
+    svc.store.delete(model.id)
+    return {}
+
+
+def cancel_job(svc: Services, model: TunedModel, job_id: str) -> None:
+    """Ask the job to stop; one that never started leaves its model FAILED (CANCELLED)."""
+    job = svc.queue.request_cancel(job_id)
+    if job is None or job.tuned_model_id != model.id:
+        raise TunedModelNotFound(f"Operation {model.name}/operations/{job_id} does not exist.")
+    if job.status is JobStatus.CANCELLED and model.state is State.CREATING and not job.attempts:
+        svc.store.finish(
+            model.id, State.FAILED, FailureCode.CANCELLED, "Tuning was cancelled before it started."
+        )
+
+
+def _transfer(svc: Services, caller: Principal, model_id: str, raw: dict[str, Any]) -> dict:
+    require_scope(caller, "PermissionService.TransferOwnership", *WRITE)
+    model = authorized_model(svc, caller, model_id, Role.OWNER)
+    body = TransferOwnershipIn.model_validate(raw)
+    svc.permissions.transfer_ownership(model.id, check_email(body.emailAddress, "emailAddress"))
+    return {}
+
+
+@router.post("/tunedModels/{target}")
+async def verb(target: str, request: Request, svc: ServicesDep, caller: PrincipalDep) -> Any:
+    """`tunedModels/{id}:{verb}`: the path segment holds both, split at the colon."""
+    model_id, _, name = target.partition(":")
+    raw = wire.parse_body(await request.body(), required=False)
+    if name in ("generateContent", "streamGenerateContent", "countTokens"):
+        require_scope(caller, "GenerativeService.GenerateContent", *GENERATE)
+        model = await run_in_threadpool(authorized_model, svc, caller, model_id, Role.READER)
+        if name == "countTokens":
+            base = resolve_base_model(model.base_model, model.base_model_path)
+            return await run_in_threadpool(generation.count_tokens, svc, base_target(base), raw)
+        tuned = tuned_target(model)
+        if name == "generateContent":
+            return await run_in_threadpool(generation.generate_content, svc, tuned, raw)
+        sse = request.query_params.get("alt") == "sse"
+        return await run_in_threadpool(generation.stream_generate_content, svc, tuned, raw, sse)
+    if name == "cancel":  # google-genai's tunings.cancel: the latest job of the model
+        require_scope(caller, "ModelService.CancelOperation", *WRITE)
+        model = authorized_model(svc, caller, model_id, Role.WRITER)
+        for job in reversed(svc.queue.for_model(model.id)):
+            if not job.status.done:
+                cancel_job(svc, model, job.id)
+        return {}
+    if name == "transferOwnership":
+        return _transfer(svc, caller, model_id, raw)
+    raise InvalidArgument(f"Unknown method '{name}' on tunedModels/{model_id}.")

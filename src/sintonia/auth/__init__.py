@@ -1,0 +1,1 @@
+"""Credentials, scopes and who may do what; no web imports."""

@@ -1,0 +1,1 @@
+"""Tuning jobs: a durable queue in the database, and the worker that runs them."""

@@ -1,0 +1,175 @@
+"""The durable job queue: enqueue, claim with a lease, heartbeat, cancel, finish.
+
+A claim is one conditional UPDATE (queued, or running with an expired lease -> running by
+me), so two workers never take the same job, on SQLite or PostgreSQL alike. A worker that
+stops heart-beating loses its lease and another worker takes the job over.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+
+from sintonia.jobs.status import JobStatus, can_move
+from sintonia.storage.db import Database, JobRow
+
+LEASE = timedelta(seconds=60)
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    tuned_model_id: str
+    status: JobStatus
+    create_time: datetime
+    start_time: datetime | None
+    end_time: datetime | None
+    worker: str | None
+    cancel_requested: bool
+    attempts: int
+
+    @property
+    def operation_name(self) -> str:
+        return f"tunedModels/{self.tuned_model_id}/operations/{self.id}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        row.id,
+        row.tuned_model_id,
+        JobStatus(row.status),
+        row.create_time,
+        row.start_time,
+        row.end_time,
+        row.worker,
+        row.cancel_requested,
+        row.attempts,
+    )
+
+
+class JobQueue:
+    def __init__(self, db: Database, lease: timedelta = LEASE) -> None:
+        self.db = db
+        self.lease = lease
+
+    def enqueue(self, tuned_model_id: str) -> Job:
+        row = JobRow(
+            id="".join(secrets.choice(_ID_ALPHABET) for _ in range(12)),
+            tuned_model_id=tuned_model_id,
+            status=JobStatus.QUEUED.value,
+            create_time=_now(),
+            cancel_requested=False,
+            attempts=0,
+        )
+        with self.db.session() as session:
+            session.add(row)
+        return _job(row)
+
+    def get(self, job_id: str) -> Job | None:
+        with self.db.session() as session:
+            row = session.get(JobRow, job_id)
+            return _job(row) if row else None
+
+    def for_model(self, tuned_model_id: str) -> list[Job]:
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(JobRow)
+                .where(JobRow.tuned_model_id == tuned_model_id)
+                .order_by(JobRow.create_time)
+            )
+            return [_job(r) for r in rows]
+
+    def position(self, job: Job) -> int:
+        """How many queued jobs are ahead of this one (0 when it is next or running)."""
+        if job.status is not JobStatus.QUEUED:
+            return 0
+        with self.db.session() as session:
+            return session.scalar(
+                select(func.count())
+                .select_from(JobRow)
+                .where(
+                    JobRow.status == JobStatus.QUEUED.value, JobRow.create_time < job.create_time
+                )
+            )
+
+    def claim(self, worker: str) -> Job | None:
+        """Take the oldest runnable job, or None."""
+        now = _now()
+        runnable = or_(
+            JobRow.status == JobStatus.QUEUED.value,
+            and_(JobRow.status == JobStatus.RUNNING.value, JobRow.lease_expires < now),
+        )
+        with self.db.session() as session:
+            query = select(JobRow.id).where(runnable, ~JobRow.cancel_requested)
+            query = query.order_by(JobRow.create_time).limit(5)
+            if self.db.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            candidates = list(session.scalars(query))
+            for job_id in candidates:
+                taken = session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, runnable)
+                    .values(
+                        status=JobStatus.RUNNING.value,
+                        worker=worker,
+                        lease_expires=now + self.lease,
+                        attempts=JobRow.attempts + 1,
+                        start_time=func.coalesce(JobRow.start_time, now),
+                    )
+                )
+                if taken.rowcount == 1:
+                    return _job(session.get(JobRow, job_id))
+        return None
+
+    def heartbeat(self, job_id: str, worker: str) -> bool:
+        """Extend the lease; False when the job is no longer this worker's."""
+        with self.db.session() as session:
+            result = session.execute(
+                update(JobRow)
+                .where(
+                    JobRow.id == job_id,
+                    JobRow.worker == worker,
+                    JobRow.status == JobStatus.RUNNING.value,
+                )
+                .values(lease_expires=_now() + self.lease)
+            )
+            return result.rowcount == 1
+
+    def request_cancel(self, job_id: str) -> Job | None:
+        """Ask a job to stop; a queued job is cancelled at once. Returns the job after."""
+        with self.db.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                return None
+            if row.status == JobStatus.QUEUED.value:
+                row.status = JobStatus.CANCELLED.value
+                row.end_time = _now()
+            if not JobStatus(row.status).done:
+                row.cancel_requested = True
+            return _job(row)
+
+    def cancel_requested(self, job_id: str) -> bool:
+        with self.db.session() as session:
+            return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
+
+    def finish(self, job_id: str, status: JobStatus) -> None:
+        with self.db.session() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:  # the tuned model was deleted meanwhile
+                return
+            if not can_move(JobStatus(row.status), status):
+                raise ValueError(f"job {job_id}: {row.status} -> {status} is not allowed")
+            row.status = status.value
+            row.lease_expires = None
+            row.end_time = _now() if status.done else None
+            if status is JobStatus.QUEUED:
+                row.worker = None

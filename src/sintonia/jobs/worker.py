@@ -1,0 +1,91 @@
+"""The worker: claims jobs from the queue and runs them, one at a time, heart-beating.
+
+Cancellation is cooperative: the recipe asks `should_stop` before every step, and the worker
+answers from the database, so a cancel from any API process reaches it within one step.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import threading
+
+from sintonia.errors import TunedModelNotFound
+from sintonia.jobs.queue import Job, JobQueue
+from sintonia.jobs.status import JobStatus
+from sintonia.models.loading import Runtime, pick_runtime
+from sintonia.settings import Settings
+from sintonia.storage.db import Database
+from sintonia.storage.tuned_models import State, TunedModelStore
+from sintonia.training.service import run_tuning
+
+log = logging.getLogger(__name__)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(self, settings: Settings, worker_id: str | None = None) -> None:
+        self.settings = settings
+        self.id = worker_id or default_worker_id()
+        self.db = Database(settings.database_url)
+        self.store = TunedModelStore(self.db, settings.artifacts_dir)
+        self.queue = JobQueue(self.db)
+        self.runtime: Runtime = pick_runtime(settings.device)
+
+    def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
+        """Run jobs until `stop` is set (checked between jobs)."""
+        log.info("worker %s ready", self.id)
+        while not stop.is_set():
+            if not self.run_next():
+                stop.wait(poll_seconds)
+
+    def run_next(self) -> bool:
+        """Claim and run one job; False when the queue was empty."""
+        job = self.queue.claim(self.id)
+        if job is None:
+            return False
+        log.info("running %s (attempt %d)", job.operation_name, job.attempts)
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeat, args=(job, beating), daemon=True)
+        heart.start()
+        try:
+            self._run(job)
+        finally:
+            beating.set()
+            heart.join()
+        return True
+
+    def _heartbeat(self, job: Job, done: threading.Event) -> None:
+        interval = self.queue.lease.total_seconds() / 4
+        while not done.wait(interval):
+            if not self.queue.heartbeat(job.id, self.id):
+                log.warning("lost the lease on %s", job.operation_name)
+
+    def _should_stop(self, job: Job) -> bool:
+        current = self.queue.get(job.id)
+        return current is None or current.cancel_requested  # None: the model was deleted
+
+    def _run(self, job: Job) -> None:
+        try:
+            model = run_tuning(
+                self.store,
+                self.settings,
+                job.tuned_model_id,
+                self.runtime,
+                should_stop=lambda: self._should_stop(job),
+            )
+        except TunedModelNotFound:
+            # Deleted while training: drop whatever the last step wrote after the delete.
+            shutil.rmtree(self.store.artifact_dir(job.tuned_model_id), ignore_errors=True)
+            return
+        if self.queue.cancel_requested(job.id):
+            status = JobStatus.CANCELLED
+        else:
+            status = JobStatus.SUCCEEDED if model.state is State.ACTIVE else JobStatus.FAILED
+        self.queue.finish(job.id, status)
+        log.info("%s ended %s (%s)", job.operation_name, status, model.state)
