@@ -83,6 +83,26 @@ BaseModelOpt = Annotated[
     str, typer.Option("--base-model", help="A bundled model name, or a local HF model folder.")
 ]
 EpochsOpt = Annotated[int, typer.Option("--epochs", help="Passes over the examples.")]
+ServerOpt = Annotated[
+    str | None,
+    typer.Option("--server", envvar="SINTONIA_SERVER", help="Act through a Sintonia server."),
+]
+ApiKeyOpt = Annotated[
+    str | None, typer.Option("--api-key", envvar="SINTONIA_API_KEY", help="Key for --server.")
+]
+
+
+def _client(server: str, api_key: str | None) -> Any:
+    from sintonia.client import Client
+
+    return Client(server, api_key)
+
+
+def _remote_name(model: str) -> str:
+    """ "ID" -> "tunedModels/ID"; full names pass through."""
+    return model if model.startswith(("tunedModels/", "models/")) else f"tunedModels/{model}"
+
+
 BatchOpt = Annotated[int, typer.Option("--batch-size", help="Examples per step.")]
 
 
@@ -224,6 +244,32 @@ def _tune(ctx: _Context, request: Any) -> Any:
         )
 
 
+def _follow_remote(client: Any, op: dict[str, Any]) -> None:
+    """Poll a server's operation with a progress bar; Ctrl-C cancels the job."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    meta = op["metadata"]
+    err.print(f"Tuning [bold]{meta['tunedModel']}[/] on the server: {meta['totalSteps']} steps.")
+    columns = (TextColumn("tuning"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err) as progress, _stop_on_interrupt() as should_stop:
+        task = progress.add_task("tuning", total=meta["totalSteps"])
+        cancelled = False
+        while not op.get("done"):
+            if should_stop() and not cancelled:
+                client.cancel(op["name"])
+                cancelled = True
+            time.sleep(1)
+            op = client.operation(op["name"])
+            progress.update(task, completed=op["metadata"].get("completedSteps", 0))
+    if "error" in op:
+        err.print(f"[yellow]{op['error']['message']}[/]", highlight=False)
+    out.print(meta["tunedModel"])
+    if "error" in op and op["error"]["code"] != 1:
+        raise typer.Exit(1)
+
+
 def _report(model: Any) -> None:
     from sintonia.training.progress import mean_loss_per_epoch
 
@@ -256,6 +302,8 @@ def tune(
     seed: Annotated[int, typer.Option(help="Seeds initialisation and data order.")] = 0,
     input_key: InputKey = "text_input",
     output_key: OutputKey = "output",
+    server: ServerOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Validate DATA, tune a model on it, and print the tuned model's name."""
     from sintonia.datasets import read_dataset
@@ -266,6 +314,11 @@ def tune(
     with _errors(creating=True):
         dataset = read_dataset(data, input_key=input_key, output_key=output_key)
         hp = _hyperparameters(epochs, batch_size, learning_rate, learning_rate_multiplier, seed)
+        if server:
+            client = _client(server, api_key)
+            op = client.create(dataset, base_model, hp, tuned_model_id, display_name, description)
+            _follow_remote(client, op)
+            return
         model = _tune(
             ctx,
             TuningRequest(
@@ -293,8 +346,22 @@ def generate(
     top_k: Annotated[int | None, typer.Option()] = None,
     max_output_tokens: Annotated[int | None, typer.Option()] = None,
     stop: Annotated[list[str] | None, typer.Option(help="Stop sequence (repeatable).")] = None,
+    server: ServerOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Generate text; only the generated text goes to stdout."""
+    if server:
+        config = {
+            "temperature": temperature,
+            "topP": top_p,
+            "topK": top_k,
+            "maxOutputTokens": max_output_tokens,
+            "stopSequences": stop,
+        }
+        with _errors():
+            text = _client(server, api_key).generate(_remote_name(model), text, config)
+        sys.stdout.write(text + "\n")
+        return
     from sintonia.inference.engine import Engine
     from sintonia.inference.generate import GenerationConfig
     from sintonia.inference.request import check_tuned_model_request
@@ -326,10 +393,18 @@ def _tokenizer_format(tokenizer: Any) -> Any:
 
 
 @models_app.command("list")
-def models_list() -> None:
+def models_list(server: ServerOpt = None, api_key: ApiKeyOpt = None) -> None:
     """Base models, then tuned models."""
     from sintonia.models.catalog import list_base_models
 
+    if server:
+        with _errors():
+            remote = _client(server, api_key).list()
+        table = Table("name", "state", "base model", "created", title="Tuned models")
+        for m in remote:
+            table.add_row(m["name"], m["state"], m["baseModel"], m["createTime"][:16])
+        out.print(table)
+        return
     ctx = _context()
     bases = Table(title="Base models")
     for column in ("name", "display name", "context (tokens)"):
@@ -355,16 +430,22 @@ def models_list() -> None:
 
 
 @models_app.command("show")
-def models_show(model_id: Annotated[str, typer.Argument(help="ID or tunedModels/ID.")]) -> None:
+def models_show(
+    model_id: Annotated[str, typer.Argument(help="ID or tunedModels/ID.")],
+    server: ServerOpt = None,
+    api_key: ApiKeyOpt = None,
+) -> None:
     """State, hyperparameters, mean loss per epoch and the loss curve."""
     from sintonia.storage.names import check_tuned_model_id
-    from sintonia.training.progress import mean_loss_per_epoch
 
+    if server:
+        with _errors():
+            _show_remote(_client(server, api_key).get(_remote_name(model_id)))
+        return
     ctx = _context()
     with _errors():
         m = ctx.store.get(check_tuned_model_id(model_id))
     hp = m.hyperparameters
-    info = Table(title=m.name, show_header=False)
     rows = [
         ("display name", m.display_name),
         ("state", m.state),
@@ -385,33 +466,69 @@ def models_show(model_id: Annotated[str, typer.Argument(help="ID or tunedModels/
     ]
     if m.error_message:
         rows.append(("error", m.error_message))
+    _show(m.name, rows, m.snapshots)
+
+
+def _show_remote(m: dict[str, Any]) -> None:
+    from datetime import datetime
+
+    from sintonia.training.progress import Snapshot
+
+    task = m.get("tuningTask", {})
+    hp = task.get("hyperparameters", {})
+    rows = [
+        ("display name", m.get("displayName", "")),
+        ("state", m["state"]),
+        ("base model", m["baseModel"]),
+        (
+            "hyperparameters",
+            f"epochs {hp.get('epochCount')}, batch size "
+            f"{hp.get('batchSize')}, learning rate {hp.get('learningRate')}",
+        ),
+        ("created", m["createTime"]),
+    ]
+    snapshots = [
+        Snapshot(s["step"], s["epoch"], s["meanLoss"], datetime.fromisoformat(s["computeTime"]))
+        for s in task.get("snapshots", [])
+    ]
+    _show(m["name"], rows, snapshots)
+
+
+def _show(title: str, rows: list[tuple[str, str]], snapshots: Any) -> None:
+    from sintonia.termplot import line_chart
+    from sintonia.training.progress import mean_loss_per_epoch
+
+    info = Table(title=title, show_header=False)
     for key, value in rows:
         info.add_row(key, value)
     out.print(info)
-    per_epoch = mean_loss_per_epoch(m.snapshots)
-    if per_epoch:
-        losses = Table("epoch", "mean loss", title="Mean loss per epoch")
-        for epoch, loss in per_epoch.items():
-            losses.add_row(str(epoch), f"{loss:.4f}")
-        out.print(losses)
-        out.print(_loss_plot(m), markup=False, highlight=False)
-
-
-def _loss_plot(m: Any) -> str:
-    from sintonia.termplot import line_chart
-
-    losses = [s.mean_loss for s in m.snapshots]
-    ends = [i for i, s in enumerate(m.snapshots[:-1]) if m.snapshots[i + 1].epoch != s.epoch]
-    return f"Mean loss per step (steps 1–{len(losses)})\n" + line_chart(losses, ends)
+    per_epoch = mean_loss_per_epoch(snapshots)
+    if not per_epoch:
+        return
+    losses = Table("epoch", "mean loss", title="Mean loss per epoch")
+    for epoch, loss in per_epoch.items():
+        losses.add_row(str(epoch), f"{loss:.4f}")
+    out.print(losses)
+    values = [s.mean_loss for s in snapshots]
+    ends = [i for i, s in enumerate(snapshots[:-1]) if snapshots[i + 1].epoch != s.epoch]
+    chart = f"Mean loss per step (steps 1–{len(values)})\n" + line_chart(values, ends)
+    out.print(chart, markup=False, highlight=False)
 
 
 @models_app.command("delete")
 def models_delete(
     model_id: Annotated[str, typer.Argument(help="ID or tunedModels/ID.")],
+    server: ServerOpt = None,
+    api_key: ApiKeyOpt = None,
 ) -> None:
     """Delete a tuned model and its files."""
     from sintonia.storage.names import check_tuned_model_id
 
+    if server:
+        with _errors():
+            _client(server, api_key).delete(_remote_name(model_id))
+        err.print(f"Deleted {_remote_name(model_id)}.")
+        return
     ctx = _context()
     with _errors():
         bare = check_tuned_model_id(model_id)

@@ -207,9 +207,7 @@ def test_a_tuned_model_id_wins_over_a_base_name(store: TunedModelStore) -> None:
 
 @pytest.mark.parametrize("reference", ["nope", "Not_An_Id", "models/nope"])
 def test_unknown_base_name(store: TunedModelStore, reference: str) -> None:
-    with pytest.raises(
-        BaseModelNotFound, match="for API version v1beta.*Available base models"
-    ):
+    with pytest.raises(BaseModelNotFound, match="for API version v1beta.*Available base models"):
         resolve_target(store, reference)
 
 
