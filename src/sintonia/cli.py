@@ -638,10 +638,14 @@ def serve(
             log_level="warning",
         )
     finally:
+        # SIGTERM: each worker ends its current step and hands its job back to the queue.
         for child in children:
             child.terminate()
         for child in children:
-            child.wait(timeout=30)
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
 
 
 def _is_loopback(host: str, ipaddress: Any) -> bool:
@@ -657,15 +661,15 @@ def _is_loopback(host: str, ipaddress: Any) -> bool:
 def worker() -> None:
     """Run a tuning worker: claims queued jobs from the database and trains them."""
     import logging
-    import threading
 
     from sintonia.jobs.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    Worker(_context().settings).run(stop)
+    runner = Worker(_context().settings)
+    # SIGTERM/Ctrl-C: the current step ends and the job goes back to the queue.
+    signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())
+    runner.run()
 
 
 @keys_app.command("create")

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sintonia.errors import BaseModelNotFound
 from sintonia.inference.generate import Generation
 from sintonia.jobs.queue import Job
 from sintonia.jobs.status import JobStatus
+from sintonia.models.catalog import BaseModel, resolve_base_model
 from sintonia.storage.permissions import Permission
 from sintonia.storage.tuned_models import State, TunedModel
 from sintonia.training.progress import Snapshot
@@ -33,7 +35,16 @@ def snapshot_json(snap: Snapshot) -> dict[str, Any]:
     }
 
 
-def tuned_model_json(model: TunedModel, defaults: tuple[float, float, int]) -> dict[str, Any]:
+def inherited_defaults(model: TunedModel) -> tuple[float, float, int]:
+    """The base model's temperature, topP and topK, which a tuned model inherits."""
+    try:
+        base = resolve_base_model(model.base_model, model.base_model_path)
+    except BaseModelNotFound:  # a local base folder removed since: the catalog defaults hold
+        return BaseModel.temperature, BaseModel.top_p, BaseModel.top_k
+    return base.temperature, base.top_p, base.top_k
+
+
+def tuned_model_json(model: TunedModel) -> dict[str, Any]:
     """A TunedModel. Never `trainingData` nor `learningRateMultiplier`: the old SDK refuses
     both; the effective learning rate stands in for a multiplier."""
     hp = model.hyperparameters
@@ -49,7 +60,7 @@ def tuned_model_json(model: TunedModel, defaults: tuple[float, float, int]) -> d
         task["startTime"] = timestamp(model.start_time)
     if model.complete_time:
         task["completeTime"] = timestamp(model.complete_time)
-    temperature, top_p, top_k = defaults
+    temperature, top_p, top_k = inherited_defaults(model)
     body: dict[str, Any] = {
         "name": model.name,
         "baseModel": model.base_model,
@@ -99,7 +110,7 @@ def operation_json(
             "details": [],
         }
     else:
-        body["response"] = {"@type": _TYPE + "TunedModel", **tuned_model_json(model, defaults)}
+        body["response"] = {"@type": _TYPE + "TunedModel", **tuned_model_json(model)}
     return body
 
 

@@ -24,6 +24,11 @@ from sintonia.training.service import run_tuning
 log = logging.getLogger(__name__)
 
 
+class _Shutdown(BaseException):  # noqa: N818 - not an error: unwinds past `except Exception`
+    """Raised from `should_stop` when the worker is told to stop: the job goes back to the
+    queue instead of ending, so it runs again later rather than being taken as cancelled."""
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -36,13 +41,14 @@ class Worker:
         self.store = TunedModelStore(self.db, settings.artifacts_dir)
         self.queue = JobQueue(self.db)
         self.runtime: Runtime = pick_runtime(settings.device)
+        self.stopping = threading.Event()
 
-    def run(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:
-        """Run jobs until `stop` is set (checked between jobs)."""
+    def run(self, poll_seconds: float = 1.0) -> None:
+        """Run jobs until `stopping` is set; a job in progress then goes back to the queue."""
         log.info("worker %s ready", self.id)
-        while not stop.is_set():
+        while not self.stopping.is_set():
             if not self.run_next():
-                stop.wait(poll_seconds)
+                self.stopping.wait(poll_seconds)
 
     def run_next(self) -> bool:
         """Claim and run one job; False when the queue was empty."""
@@ -67,6 +73,8 @@ class Worker:
                 log.warning("lost the lease on %s", job.operation_name)
 
     def _should_stop(self, job: Job) -> bool:
+        if self.stopping.is_set():
+            raise _Shutdown
         current = self.queue.get(job.id)
         return current is None or current.cancel_requested  # None: the model was deleted
 
@@ -82,6 +90,10 @@ class Worker:
         except TunedModelNotFound:
             # Deleted while training: drop whatever the last step wrote after the delete.
             shutil.rmtree(self.store.artifact_dir(job.tuned_model_id), ignore_errors=True)
+            return
+        except _Shutdown:
+            self.queue.finish(job.id, JobStatus.QUEUED)
+            log.info("%s handed back to the queue", job.operation_name)
             return
         if self.queue.cancel_requested(job.id):
             status = JobStatus.CANCELLED

@@ -9,8 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from sintonia.api import wire
 from sintonia.api.deps import GENERATE, PrincipalDep, ServicesDep, require_scope
+from sintonia.api.paging import next_page_token, page_window
 from sintonia.api.routes import generation
-from sintonia.api.routes.tuned_models import _page, page_token
 from sintonia.auth.scopes import Scope
 from sintonia.errors import InvalidArgument
 from sintonia.inference.targets import base_target
@@ -23,11 +23,11 @@ ANY_SCOPE = tuple(Scope)
 @router.get("/models")
 def list_models(request: Request, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     require_scope(caller, "ModelService.ListModels", *ANY_SCOPE)
-    size, start = _page(request.query_params, 50)
+    size, start = page_window(request.query_params, 50)
     models = list_base_models(svc.settings.local_models)
     return {
         "models": [m.to_api() for m in models[start : start + size]],
-        "nextPageToken": page_token(start + size, len(models)),
+        "nextPageToken": next_page_token(start + size, len(models)),
     }
 
 

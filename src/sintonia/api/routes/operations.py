@@ -14,10 +14,11 @@ from sintonia.api.deps import (
     authorized_model,
     require_scope,
 )
+from sintonia.api.paging import next_page_token, page_window
 from sintonia.api.resources import operation_json
-from sintonia.api.routes.tuned_models import _page, cancel_job, defaults, page_token
 from sintonia.auth.access import Role
 from sintonia.errors import InvalidArgument, NotFound
+from sintonia.jobs.cancel import cancel_tuning
 
 router = APIRouter()
 
@@ -29,7 +30,7 @@ def get(model_id: str, op_id: str, svc: ServicesDep, caller: PrincipalDep) -> di
     job = svc.queue.get(op_id)
     if job is None or job.tuned_model_id != model.id:
         raise NotFound(f"Operation {model.name}/operations/{op_id} does not exist.")
-    return operation_json(job, svc.store.get(model.id), defaults(model))
+    return operation_json(job, svc.store.get(model.id))
 
 
 @router.get("/tunedModels/{model_id}/operations")
@@ -38,13 +39,11 @@ def list_operations(
 ) -> dict[str, Any]:
     require_scope(caller, "ModelService.ListOperations", *READ)
     model = authorized_model(svc, caller, model_id, Role.READER)
-    size, start = _page(request.query_params, 10)
+    size, start = page_window(request.query_params, 10)
     jobs = svc.queue.for_model(model.id)
     return {
-        "operations": [
-            operation_json(j, model, defaults(model)) for j in jobs[start : start + size]
-        ],
-        "nextPageToken": page_token(start + size, len(jobs)),
+        "operations": [operation_json(j, model) for j in jobs[start : start + size]],
+        "nextPageToken": next_page_token(start + size, len(jobs)),
     }
 
 
@@ -55,5 +54,5 @@ def cancel(model_id: str, target: str, svc: ServicesDep, caller: PrincipalDep) -
         raise InvalidArgument(f"Unknown method '{verb}' on operations; only :cancel exists.")
     require_scope(caller, "ModelService.CancelOperation", *WRITE)
     model = authorized_model(svc, caller, model_id, Role.WRITER)
-    cancel_job(svc, model, op_id)
+    cancel_tuning(svc.queue, svc.store, model, op_id)
     return {}

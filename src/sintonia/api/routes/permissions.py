@@ -15,8 +15,8 @@ from sintonia.api.deps import (
     authorized_model,
     require_scope,
 )
+from sintonia.api.paging import next_page_token, page_window
 from sintonia.api.resources import permission_json
-from sintonia.api.routes.tuned_models import _page, page_token
 from sintonia.api.schemas import PermissionIn
 from sintonia.auth.access import GranteeType, Role
 from sintonia.errors import InvalidArgument
@@ -54,12 +54,12 @@ def list_permissions(
 ) -> dict[str, Any]:
     require_scope(caller, "PermissionService.ListPermissions", *READ)
     model = authorized_model(svc, caller, model_id, Role.READER)
-    size, start = _page(request.query_params, 10)
+    size, start = page_window(request.query_params, 10)
     permissions = svc.permissions.list(model.id)
     body: dict[str, Any] = {
         "permissions": [permission_json(p) for p in permissions[start : start + size]]
     }
-    token = page_token(start + size, len(permissions))
+    token = next_page_token(start + size, len(permissions))
     if token:
         body["nextPageToken"] = token
     return body

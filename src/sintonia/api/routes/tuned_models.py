@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,18 +19,19 @@ from sintonia.api.deps import (
     authorized_model,
     require_scope,
 )
+from sintonia.api.paging import next_page_token, page_window
 from sintonia.api.resources import operation_json, tuned_model_json
 from sintonia.api.routes import generation
 from sintonia.api.schemas import TransferOwnershipIn, TunedModelIn
 from sintonia.auth.access import Role, check_email, role_for
 from sintonia.auth.keys import Principal
 from sintonia.datasets import dataset_from_records
-from sintonia.errors import InvalidArgument, TunedModelNotFound
+from sintonia.errors import InvalidArgument
 from sintonia.inference.targets import base_target, tuned_target
-from sintonia.jobs.status import JobStatus
+from sintonia.jobs.cancel import cancel_tuning
 from sintonia.models.catalog import BaseModel, get_base_model, resolve_base_model
 from sintonia.storage.names import check_display_name
-from sintonia.storage.tuned_models import FailureCode, State, TunedModel
+from sintonia.storage.tuned_models import TunedModel
 from sintonia.training.service import TuningRequest, create_tuned_model
 from sintonia.training.spec import Hyperparameters
 
@@ -50,15 +50,6 @@ MUTABLE = {
     "topP": "top_p",
     "topK": "top_k",
 }
-
-
-def defaults(model: TunedModel) -> tuple[float, float, int]:
-    """The base model's sampling defaults, which a tuned model inherits."""
-    try:
-        base = resolve_base_model(model.base_model, model.base_model_path)
-    except Exception:  # a local base folder removed since: the catalog defaults still hold
-        base = BaseModel
-    return base.temperature, base.top_p, base.top_k
 
 
 def _examples(body: TunedModelIn) -> list[Any]:
@@ -118,7 +109,7 @@ def _create(
     model = create_tuned_model(svc.store, request, svc.engines.tokenizer(base))
     svc.permissions.add_owner(model.id, caller.email)
     job = svc.queue.enqueue(model.id)
-    return operation_json(job, model, defaults(model))
+    return operation_json(job, model)
 
 
 def _check_sampling(
@@ -144,23 +135,7 @@ async def create(request: Request, svc: ServicesDep, caller: PrincipalDep) -> di
 def get(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     require_scope(caller, "ModelService.GetTunedModel", *READ)
     model = authorized_model(svc, caller, model_id, Role.READER)
-    return tuned_model_json(model, defaults(model))
-
-
-def _page(params: Any, default: int) -> tuple[int, int]:
-    try:
-        size = int(wire.query_param(params, "pageSize") or default)
-        token = wire.query_param(params, "pageToken")
-        start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
-    except (ValueError, UnicodeError) as exc:
-        raise InvalidArgument(f"Invalid pageSize or pageToken: {exc}") from None
-    if size < 1:
-        size = default
-    return min(size, 1000), max(start, 0)
-
-
-def page_token(next_start: int, total: int) -> str:
-    return base64.urlsafe_b64encode(str(next_start).encode()).decode() if next_start < total else ""
+    return tuned_model_json(model)
 
 
 def _matches(svc: Services, caller: Principal, model: TunedModel, terms: list[str]) -> bool:
@@ -198,12 +173,12 @@ def _matches(svc: Services, caller: Principal, model: TunedModel, terms: list[st
 @router.get("/tunedModels")
 def list_models(request: Request, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     require_scope(caller, "ModelService.ListTunedModels", *READ)
-    size, start = _page(request.query_params, 10)
+    size, start = page_window(request.query_params, 10)
     terms = (wire.query_param(request.query_params, "filter") or "").split()
     visible = [m for m in svc.store.list() if _matches(svc, caller, m, terms)]
     page = visible[start : start + size]
-    body: dict[str, Any] = {"tunedModels": [tuned_model_json(m, defaults(m)) for m in page]}
-    token = page_token(start + size, len(visible))
+    body: dict[str, Any] = {"tunedModels": [tuned_model_json(m) for m in page]}
+    token = next_page_token(start + size, len(visible))
     if token:
         body["nextPageToken"] = token
     return body
@@ -240,7 +215,7 @@ async def patch(
     base = resolve_base_model(model.base_model, model.base_model_path)
     _check_sampling(base, changes.get("temperature"), changes.get("top_p"), changes.get("top_k"))
     updated = svc.store.update(model.id, changes) if changes else model
-    return tuned_model_json(updated, defaults(updated))
+    return tuned_model_json(updated)
 
 
 @router.delete("/tunedModels/{model_id}")
@@ -251,17 +226,6 @@ def delete(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, A
         svc.queue.request_cancel(job.id)
     svc.store.delete(model.id)
     return {}
-
-
-def cancel_job(svc: Services, model: TunedModel, job_id: str) -> None:
-    """Ask the job to stop; one that never started leaves its model FAILED (CANCELLED)."""
-    job = svc.queue.request_cancel(job_id)
-    if job is None or job.tuned_model_id != model.id:
-        raise TunedModelNotFound(f"Operation {model.name}/operations/{job_id} does not exist.")
-    if job.status is JobStatus.CANCELLED and model.state is State.CREATING and not job.attempts:
-        svc.store.finish(
-            model.id, State.FAILED, FailureCode.CANCELLED, "Tuning was cancelled before it started."
-        )
 
 
 def _transfer(svc: Services, caller: Principal, model_id: str, raw: dict[str, Any]) -> dict:
@@ -293,7 +257,7 @@ async def verb(target: str, request: Request, svc: ServicesDep, caller: Principa
         model = authorized_model(svc, caller, model_id, Role.WRITER)
         for job in reversed(svc.queue.for_model(model.id)):
             if not job.status.done:
-                cancel_job(svc, model, job.id)
+                cancel_tuning(svc.queue, svc.store, model, job.id)
         return {}
     if name == "transferOwnership":
         return _transfer(svc, caller, model_id, raw)

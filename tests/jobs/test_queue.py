@@ -1,0 +1,123 @@
+"""The durable queue: claims, leases, heartbeats, cancels, and the allowed transitions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sintonia.jobs.queue import JobQueue
+from sintonia.jobs.status import ALLOWED, JobStatus, can_move
+from sintonia.storage.tuned_models import NewTunedModel
+from sintonia.training.spec import Hyperparameters
+
+
+@pytest.fixture
+def queue(store) -> JobQueue:
+    for name in ("a", "b"):
+        store.create(
+            NewTunedModel(
+                id=name,
+                base_model="models/x",
+                hyperparameters=Hyperparameters(),
+                example_count=20,
+                total_steps=25,
+            )
+        )
+    return JobQueue(store.db)
+
+
+@pytest.mark.parametrize(
+    "current, new, allowed",
+    [
+        (JobStatus.QUEUED, JobStatus.RUNNING, True),
+        (JobStatus.QUEUED, JobStatus.CANCELLED, True),
+        (JobStatus.QUEUED, JobStatus.SUCCEEDED, False),
+        (JobStatus.RUNNING, JobStatus.QUEUED, True),
+        (JobStatus.RUNNING, JobStatus.RUNNING, True),
+        (JobStatus.RUNNING, JobStatus.FAILED, True),
+        (JobStatus.SUCCEEDED, JobStatus.RUNNING, False),
+        (JobStatus.CANCELLED, JobStatus.QUEUED, False),
+    ],
+)
+def test_transitions(current, new, allowed) -> None:
+    assert can_move(current, new) is allowed
+
+
+def test_done_states_are_final() -> None:
+    assert all(not ALLOWED[s] for s in JobStatus if s.done)
+
+
+def test_jobs_are_claimed_oldest_first_and_once(queue) -> None:
+    first, second = queue.enqueue("a"), queue.enqueue("b")
+    assert queue.position(second) == 1 and queue.position(first) == 0
+    claimed = queue.claim("w1")
+    assert claimed.id == first.id and claimed.status is JobStatus.RUNNING
+    assert claimed.attempts == 1 and claimed.worker == "w1"
+    assert queue.claim("w2").id == second.id
+    assert queue.claim("w3") is None
+
+
+def test_an_expired_lease_lets_another_worker_take_over(store) -> None:
+    store.create(
+        NewTunedModel(
+            id="a",
+            base_model="models/x",
+            hyperparameters=Hyperparameters(),
+            example_count=20,
+            total_steps=25,
+        )
+    )
+    short = JobQueue(store.db, lease=timedelta(seconds=-1))  # every lease already expired
+    job = short.enqueue("a")
+    assert short.claim("w1").worker == "w1"
+    taken = short.claim("w2")
+    assert taken.id == job.id and taken.worker == "w2" and taken.attempts == 2
+    assert not short.heartbeat(job.id, "w1")  # the old worker learns it lost the job
+    assert short.heartbeat(job.id, "w2")
+
+
+def test_a_live_lease_is_not_taken(queue) -> None:
+    job = queue.enqueue("a")
+    queue.claim("w1")
+    assert queue.claim("w2") is None
+    assert queue.heartbeat(job.id, "w1")
+
+
+def test_cancel_a_queued_job_ends_it_at_once(queue) -> None:
+    job = queue.enqueue("a")
+    cancelled = queue.request_cancel(job.id)
+    assert cancelled.status is JobStatus.CANCELLED and cancelled.end_time is not None
+    assert queue.claim("w1") is None
+
+
+def test_cancel_a_running_job_is_a_request_the_worker_reads(queue) -> None:
+    job = queue.enqueue("a")
+    queue.claim("w1")
+    assert not queue.cancel_requested(job.id)
+    assert queue.request_cancel(job.id).status is JobStatus.RUNNING
+    assert queue.cancel_requested(job.id)
+    queue.finish(job.id, JobStatus.CANCELLED)
+    assert queue.get(job.id).status is JobStatus.CANCELLED
+
+
+def test_finish_refuses_a_move_out_of_a_final_state(queue) -> None:
+    job = queue.enqueue("a")
+    queue.claim("w1")
+    queue.finish(job.id, JobStatus.SUCCEEDED)
+    with pytest.raises(ValueError, match="succeeded -> running is not allowed"):
+        queue.finish(job.id, JobStatus.RUNNING)
+
+
+def test_a_handed_back_job_is_claimed_again(queue) -> None:
+    job = queue.enqueue("a")
+    queue.claim("w1")
+    queue.finish(job.id, JobStatus.QUEUED)
+    again = queue.claim("w2")
+    assert again.id == job.id and again.attempts == 2
+
+
+def test_jobs_go_with_their_model(queue, store) -> None:
+    job = queue.enqueue("a")
+    store.delete("a")
+    assert queue.get(job.id) is None

@@ -1,0 +1,93 @@
+"""The worker on the tiny model: runs a job, honours cancel, hands jobs back on shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sintonia.datasets import dataset_from_records
+from sintonia.jobs.status import JobStatus
+from sintonia.jobs.worker import Worker
+from sintonia.models.catalog import local_base_model
+from sintonia.models.loading import load_tokenizer
+from sintonia.storage.tuned_models import State
+from sintonia.training.service import TuningRequest, create_tuned_model
+from sintonia.training.spec import Hyperparameters
+from support import tiny_task
+
+
+@pytest.fixture
+def worker(settings) -> Worker:
+    return Worker(settings, worker_id="test-worker")
+
+
+def _submit(worker: Worker, tiny_model_dir: Path, model_id: str, epochs: int) -> str:
+    base = local_base_model(tiny_model_dir)
+    request = TuningRequest(
+        dataset=dataset_from_records(tiny_task(24)),
+        base_model=base,
+        hyperparameters=Hyperparameters(epoch_count=epochs, learning_rate=0.01),
+        tuned_model_id=model_id,
+    )
+    create_tuned_model(worker.store, request, load_tokenizer(base, worker.settings.models_dir))
+    return worker.queue.enqueue(model_id).id
+
+
+def _when(condition, then) -> threading.Thread:
+    def watch() -> None:
+        deadline = time.monotonic() + 60
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        then()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_job_runs_to_succeeded(worker, tiny_model_dir) -> None:
+    job_id = _submit(worker, tiny_model_dir, "ok-model", epochs=2)
+    assert worker.run_next() is True
+    assert worker.queue.get(job_id).status is JobStatus.SUCCEEDED
+    assert worker.store.get("ok-model").state is State.ACTIVE
+    assert worker.run_next() is False  # nothing left
+
+
+def test_cancel_reaches_the_running_job(worker, tiny_model_dir) -> None:
+    job_id = _submit(worker, tiny_model_dir, "long", epochs=500)
+    watcher = _when(
+        lambda: worker.store.get("long").completed_steps >= 8,
+        lambda: worker.queue.request_cancel(job_id),
+    )
+    worker.run_next()
+    watcher.join()
+    model = worker.store.get("long")
+    assert worker.queue.get(job_id).status is JobStatus.CANCELLED
+    assert model.state is State.ACTIVE and model.epochs_completed >= 1
+    assert model.completed_steps < 3000
+
+
+def test_shutdown_hands_the_job_back_to_the_queue(worker, tiny_model_dir) -> None:
+    job_id = _submit(worker, tiny_model_dir, "handed-back", epochs=500)
+    watcher = _when(
+        lambda: worker.store.get("handed-back").completed_steps >= 3, worker.stopping.set
+    )
+    worker.run_next()
+    watcher.join()
+    job = worker.queue.get(job_id)
+    assert job.status is JobStatus.QUEUED and job.worker is None
+    assert worker.store.get("handed-back").state is State.CREATING
+
+
+def test_a_model_deleted_while_training_leaves_no_files(worker, tiny_model_dir) -> None:
+    _submit(worker, tiny_model_dir, "doomed", epochs=500)
+    watcher = _when(
+        lambda: worker.store.get("doomed").completed_steps >= 3,
+        lambda: worker.store.delete("doomed"),
+    )
+    worker.run_next()
+    watcher.join()
+    assert not worker.store.artifact_dir("doomed").exists()
