@@ -152,3 +152,24 @@ def test_tuned_models_refuse_overlong_input(run, good_file, tiny_model_dir) -> N
     )
     result = run("generate", "t", "x" * 40_001)
     assert result.exit_code == 2 and "at most 40,000 characters" in result.stderr
+
+
+def test_no_auth_is_refused_off_loopback(run) -> None:
+    result = run("serve", "--host", "0.0.0.0", "--no-auth")
+    assert result.exit_code == 2 and "--no-auth is refused on 0.0.0.0" in result.stderr
+
+
+def test_keys_are_shown_once_listed_without_secret_and_revoked(run) -> None:
+    created = run(
+        "keys", "create", "--name", "ci", "--email", "ci@example.com", "--scopes", "tuning.readonly"
+    )
+    assert created.exit_code == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("sk-")
+    listing = run("keys", "list")
+    assert "ci@example.com" in listing.stdout and "tuning.readonly" in listing.stdout
+    assert secret not in listing.stdout
+    key_id = created.stderr.split()[2]
+    assert run("keys", "revoke", key_id).exit_code == 0
+    bad = run("keys", "create", "--name", "x", "--scopes", "everything")
+    assert bad.exit_code == 2 and "everything" in bad.stderr

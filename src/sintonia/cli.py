@@ -703,7 +703,11 @@ def keys_list() -> None:
     from sintonia.auth.keys import KeyStore
     from sintonia.storage.db import Database
 
-    table = Table("id", "name", "owner", "scopes", "created", "revoked")
+    table = Table()
+    for column in ("id", "name", "owner", "scopes"):
+        table.add_column(column, no_wrap=True)  # copied into other commands: kept whole
+    table.add_column("created")
+    table.add_column("revoked")
     for key in KeyStore(Database(_context().settings.database_url)).list():
         table.add_row(
             key.id,
