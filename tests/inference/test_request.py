@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sintonia.errors import InvalidArgument, UnsupportedRequest
-from sintonia.inference.request import MAX_INPUT_CHARS, check_tuned_model_request
+from sintonia.inference.request import MAX_INPUT_CHARS, check_sampling, check_tuned_model_request
 
 MODEL = "tunedModels/x"
 
@@ -83,3 +85,24 @@ def test_accepted(text: str, flags: dict[str, object]) -> None:
 
 def test_limit_is_the_documented_one() -> None:
     assert MAX_INPUT_CHARS == 40_000
+
+
+@pytest.mark.parametrize(
+    "settings, phrase",
+    [
+        ({"temperature": -0.1}, "temperature must be between 0 and 2"),
+        ({"temperature": 2.5}, "temperature must be between 0 and 2"),
+        ({"top_p": 0}, "topP must be in (0, 1]"),
+        ({"top_p": 1.5}, "topP must be in (0, 1]"),
+        ({"top_k": 0}, "topK must be at least 1"),
+        ({"max_output_tokens": 0}, "maxOutputTokens must be at least 1"),
+    ],
+)
+def test_sampling_out_of_range_is_refused(settings, phrase) -> None:
+    with pytest.raises(InvalidArgument, match=re.escape(phrase)):
+        check_sampling(2.0, **settings)
+
+
+def test_sampling_in_range_passes() -> None:
+    check_sampling(2.0, temperature=0, top_p=1, top_k=1, max_output_tokens=1)
+    check_sampling(2.0)

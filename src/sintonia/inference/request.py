@@ -6,7 +6,7 @@ instructions nor JSON mode; each refusal names the model, as the Gemini API's er
 
 from __future__ import annotations
 
-from sintonia.errors import UnsupportedRequest
+from sintonia.errors import InvalidArgument, UnsupportedRequest
 
 MAX_INPUT_CHARS = 40_000
 
@@ -46,3 +46,25 @@ def check_tuned_model_request(
             f"The input is {len(text):,} characters; {model_name} accepts at most "
             f"{MAX_INPUT_CHARS:,} characters."
         )
+
+
+def check_sampling(
+    max_temperature: float,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    top_k: int | None = None,
+    max_output_tokens: int | None = None,
+) -> None:
+    """Refuse sampling settings out of range (None means "not given").
+
+    Raises:
+        InvalidArgument: naming the field and its range.
+    """
+    if temperature is not None and not 0 <= temperature <= max_temperature:
+        raise InvalidArgument(f"temperature must be between 0 and {max_temperature:g}.")
+    if top_p is not None and not 0 < top_p <= 1:
+        raise InvalidArgument("topP must be in (0, 1].")
+    if top_k is not None and top_k < 1:
+        raise InvalidArgument("topK must be at least 1.")
+    if max_output_tokens is not None and max_output_tokens < 1:
+        raise InvalidArgument("maxOutputTokens must be at least 1.")

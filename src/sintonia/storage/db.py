@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -106,6 +107,8 @@ class PermissionRow(Base):
     """Who else may use a tuned model: a user, a group, or everyone, with a role."""
 
     __tablename__ = "permissions"
+    # Backs the store's duplicate-grantee check against two concurrent grants.
+    __table_args__ = (UniqueConstraint("tuned_model_id", "grantee_type", "email_address"),)
 
     tuned_model_id: Mapped[str] = mapped_column(
         ForeignKey("tuned_models.id", ondelete="CASCADE"), primary_key=True

@@ -14,7 +14,7 @@ from sintonia.api.schemas import ContentIn, CountTokensIn, GenerateContentIn
 from sintonia.datasets.format import PromptFormat
 from sintonia.errors import InvalidArgument
 from sintonia.inference.generate import Generation, GenerationConfig
-from sintonia.inference.request import check_tuned_model_request
+from sintonia.inference.request import check_sampling, check_tuned_model_request
 from sintonia.inference.targets import Target, base_prompt_format, resolve_config
 
 
@@ -48,14 +48,10 @@ def _prepare(svc: Services, target: Target, body: dict[str, Any]) -> tuple[str, 
     )
     if gen and (gen.candidateCount or 1) != 1:
         raise InvalidArgument("candidateCount must be 1.")
-    if gen and gen.maxOutputTokens is not None and gen.maxOutputTokens < 1:
-        raise InvalidArgument("maxOutputTokens must be at least 1.")
-    if (
-        gen
-        and gen.temperature is not None
-        and not 0 <= gen.temperature <= target.base.max_temperature
-    ):
-        raise InvalidArgument(f"temperature must be between 0 and {target.base.max_temperature:g}.")
+    if gen:
+        check_sampling(
+            target.base.max_temperature, gen.temperature, gen.topP, gen.topK, gen.maxOutputTokens
+        )
     asked = (
         GenerationConfig()
         if gen is None

@@ -27,6 +27,7 @@ from sintonia.auth.access import Role, check_email, role_for
 from sintonia.auth.keys import Principal
 from sintonia.datasets import dataset_from_records
 from sintonia.errors import InvalidArgument
+from sintonia.inference.request import check_sampling
 from sintonia.inference.targets import base_target, tuned_target
 from sintonia.jobs.cancel import cancel_tuning
 from sintonia.models.catalog import BaseModel, get_base_model, resolve_base_model
@@ -105,22 +106,11 @@ def _create(
         top_k=body.topK,
         owner=caller.email,
     )
-    _check_sampling(base, body.temperature, body.topP, body.topK)
+    check_sampling(base.max_temperature, body.temperature, body.topP, body.topK)
     model = create_tuned_model(svc.store, request, svc.engines.tokenizer(base))
     svc.permissions.add_owner(model.id, caller.email)
     job = svc.queue.enqueue(model.id)
     return operation_json(job, model)
-
-
-def _check_sampling(
-    base: BaseModel, temperature: float | None, top_p: float | None, top_k: int | None
-) -> None:
-    if temperature is not None and not 0 <= temperature <= base.max_temperature:
-        raise InvalidArgument(f"temperature must be between 0 and {base.max_temperature:g}.")
-    if top_p is not None and not 0 < top_p <= 1:
-        raise InvalidArgument("topP must be in (0, 1].")
-    if top_k is not None and top_k < 1:
-        raise InvalidArgument("topK must be at least 1.")
 
 
 @router.post("/tunedModels")
@@ -213,7 +203,9 @@ async def patch(
     if "description" in changes:
         changes["description"] = changes["description"] or ""
     base = resolve_base_model(model.base_model, model.base_model_path)
-    _check_sampling(base, changes.get("temperature"), changes.get("top_p"), changes.get("top_k"))
+    check_sampling(
+        base.max_temperature, changes.get("temperature"), changes.get("top_p"), changes.get("top_k")
+    )
     updated = svc.store.update(model.id, changes) if changes else model
     return tuned_model_json(updated)
 
