@@ -65,3 +65,20 @@ def wait_done(server: Server, operation: str, timeout: float = 120) -> dict:
             return op
         time.sleep(0.3)
     raise AssertionError(f"{operation} not done after {timeout} s")
+
+
+def create_tuned(server: Server, model_id: str, epochs: int = 1, **fields: object) -> dict:
+    """Create a tuned model of the tiny base (owner's key), wait for it; returns the model."""
+    body = {
+        "baseModel": TINY,
+        "tuningTask": {
+            "hyperparameters": {"epochCount": epochs, "learningRate": 0.01},
+            "trainingData": {"examples": {"examples": examples()}},
+        },
+        **fields,
+    }
+    status, op = server.call("POST", f"/v1beta/tunedModels?tunedModelId={model_id}", body)
+    assert status == 200, op
+    done = wait_done(server, op["name"])
+    assert "response" in done, done
+    return done["response"]

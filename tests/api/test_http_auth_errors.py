@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from live import TINY, examples, wait_done
+from live import TINY, create_tuned, examples, wait_done
 
 NO_CREDENTIALS = (
     "Method doesn't allow unregistered callers (callers without established identity). "
@@ -189,38 +189,27 @@ def test_int_enums_floats_for_ints_and_int64_strings_are_accepted(server) -> Non
     assert permission["granteeType"] == "USER" and permission["role"] == "READER"
 
 
-def test_patch_with_mask_applies_only_the_mask(server, tuned) -> None:
-    status, model = server.call("GET", f"/v1beta/{tuned}")
+def test_patch_with_mask_applies_only_the_mask(server) -> None:
+    model = create_tuned(server, "patch-mask")  # its own: the shared model stays as it is
+    name = model.pop("name")
+    model.pop("@type")
     model |= {"description": "changed", "topP": 0.5, "state": 3}  # state is output-only
-    del model["name"]
-    status, patched = server.call("PATCH", f"/v1beta/{tuned}?updateMask=description", model)
+    status, patched = server.call("PATCH", f"/v1beta/{name}?updateMask=description", model)
     assert status == 200, patched
     assert patched["description"] == "changed" and patched["topP"] == 0.95
     assert patched["state"] == "ACTIVE"
 
 
-def test_patch_without_mask_updates_the_mutable_fields_present(server, tuned) -> None:
-    status, patched = server.call(
-        "PATCH", f"/v1beta/{tuned}", {"displayName": "renamed", "topK": 7}
-    )
+def test_patch_without_mask_updates_the_mutable_fields_present(server) -> None:
+    name = create_tuned(server, "patch-no-mask")["name"]
+    status, patched = server.call("PATCH", f"/v1beta/{name}", {"displayName": "renamed", "topK": 7})
     assert status == 200 and patched["displayName"] == "renamed" and patched["topK"] == 7
-    status, body = server.call("PATCH", f"/v1beta/{tuned}?updateMask=baseModel", {})
+    status, body = server.call("PATCH", f"/v1beta/{name}?updateMask=baseModel", {})
     assert status == 400 and "cannot be updated" in body["error"]["message"]
 
 
 def test_roles_nest_reader_writer_owner(server) -> None:
-    status, op = server.call(
-        "POST",
-        "/v1beta/tunedModels?tunedModelId=roles",
-        {
-            "baseModel": TINY,
-            "tuningTask": {
-                "hyperparameters": {"epochCount": 1},
-                "trainingData": {"examples": {"examples": examples()}},
-            },
-        },
-    )
-    wait_done(server, op["name"])
+    create_tuned(server, "roles")
     for email, role in (("reader@example.com", "READER"), ("writer@example.com", "WRITER")):
         assert (
             server.call(
@@ -251,19 +240,7 @@ def test_roles_nest_reader_writer_owner(server) -> None:
 
 
 def test_everyone_permission_and_the_default_list_filter(server) -> None:
-    status, op = server.call(
-        "POST",
-        "/v1beta/tunedModels?tunedModelId=public-one",
-        {
-            "baseModel": TINY,
-            "displayName": "findable",
-            "tuningTask": {
-                "hyperparameters": {"epochCount": 1},
-                "trainingData": {"examples": {"examples": examples()}},
-            },
-        },
-    )
-    wait_done(server, op["name"])
+    create_tuned(server, "public-one", displayName="findable")
     assert (
         server.call(
             "POST",

@@ -45,7 +45,7 @@ def start_tuning(server: Server, epochs: int = 4) -> tuple[str, str]:
     return f"tunedModels/{model_id}", op["name"]
 
 
-def wait_for_steps(server: Server, operation: str, steps: int, timeout: float = 60) -> None:
+def wait_for_steps(server: Server, operation: str, steps: int, timeout: float = 300) -> None:
     deadline = time.monotonic() + timeout
     while True:
         status, op = server.call("GET", f"/v1beta/{operation}")
@@ -97,7 +97,7 @@ def test_list_and_get_tuned_models(client: genai.Client, tuned: str) -> None:
 
 def test_update_then_delete(client: genai.Client, server: Server) -> None:
     name, operation = start_tuning(server, epochs=1)
-    wait_done(server, operation)
+    wait_done(server, operation, timeout=300)
 
     client.models.update(model=name, config={"display_name": "renamed", "description": "d"})
     model = client.models.get(model=name)

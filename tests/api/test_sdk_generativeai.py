@@ -22,6 +22,7 @@ from live import TINY, examples
 ACTIVE = genai.protos.TunedModel.State.ACTIVE
 CREATING = genai.protos.TunedModel.State.CREATING
 FAILED = genai.protos.TunedModel.State.FAILED
+TUNING_TIMEOUT = 300  # seconds; 24 steps take ~1 s alone, but over a minute on a busy machine
 
 
 @pytest.fixture
@@ -63,12 +64,12 @@ def tune(training_data: object, model_id: str | None = None, epochs: int = 4, **
 
 def tuned_model() -> str:
     """A freshly tuned model of the owner's (created through the SDK); returns its name."""
-    model = tune(rows()).result(timeout=120)
+    model = tune(rows()).result(timeout=TUNING_TIMEOUT)
     assert model.state == ACTIVE, model
     return model.name
 
 
-def wait_for_steps(op, steps: int, timeout: float = 60) -> None:
+def wait_for_steps(op, steps: int, timeout: float = TUNING_TIMEOUT) -> None:
     """Polls the operation until the job has done `steps` steps."""
     deadline = time.monotonic() + timeout
     while op.metadata.completed_steps < steps:
@@ -93,7 +94,7 @@ def test_create_from_dicts_polls_to_active_with_snapshots(use_key) -> None:
 
     assert op.metadata.total_steps == 24
     assert op.metadata.tuned_model == f"tunedModels/{model_id}"
-    result = op.result(timeout=120)
+    result = op.result(timeout=TUNING_TIMEOUT)
     assert result.name == f"tunedModels/{model_id}" and result.state == ACTIVE
 
     model = genai.get_tuned_model(f"tunedModels/{model_id}")
@@ -124,7 +125,7 @@ def test_create_from_a_file_path(use_key, tmp_path: Path, suffix: str) -> None:
     op = tune(str(path))
 
     assert op.metadata.total_steps == 24
-    assert op.result(timeout=120).state == ACTIVE
+    assert op.result(timeout=TUNING_TIMEOUT).state == ACTIVE
     assert genai.get_tuned_model(op.metadata.tuned_model).state == ACTIVE
 
 

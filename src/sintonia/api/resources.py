@@ -79,9 +79,7 @@ def tuned_model_json(model: TunedModel) -> dict[str, Any]:
     return body
 
 
-def operation_json(
-    job: Job, model: TunedModel, defaults: tuple[float, float, int]
-) -> dict[str, Any]:
+def operation_json(job: Job, model: TunedModel) -> dict[str, Any]:
     """A long-running Operation for a tuning job, with CreateTunedModelMetadata."""
     metadata: dict[str, Any] = {
         "@type": _TYPE + "CreateTunedModelMetadata",
