@@ -351,7 +351,7 @@ def generate(
 ) -> None:
     """Generate text; only the generated text goes to stdout."""
     if server:
-        config = {
+        wanted = {
             "temperature": temperature,
             "topP": top_p,
             "topK": top_k,
@@ -359,7 +359,7 @@ def generate(
             "stopSequences": stop,
         }
         with _errors():
-            text = _client(server, api_key).generate(_remote_name(model), text, config)
+            text = _client(server, api_key).generate(_remote_name(model), text, wanted)
         sys.stdout.write(text + "\n")
         return
     from sintonia.inference.engine import Engine
@@ -565,10 +565,12 @@ def demo(
         )
         prompts = [x for x, _ in HELD_OUT]
         # The same prompt format for both: the base model sees exactly what the tuned one sees.
+        fmt = target.prompt_format
+        assert fmt is not None  # an ACTIVE tuned model always has one
         config = GenerationConfig(temperature=0.0, max_output_tokens=12)
         with err.status("Generating with the base model and the tuned model"):
-            base = engine.generate(prompts, target.prompt_format, config)
-            tuned = engine.generate(prompts, target.prompt_format, config, target.adapter)
+            base = engine.generate(prompts, fmt, config)
+            tuned = engine.generate(prompts, fmt, config, target.adapter)
     table = Table(
         "input (unseen)",
         "expected",

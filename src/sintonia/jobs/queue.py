@@ -93,13 +93,14 @@ class JobQueue:
         if job.status is not JobStatus.QUEUED:
             return 0
         with self.db.session() as session:
-            return session.scalar(
+            ahead = session.scalar(
                 select(func.count())
                 .select_from(JobRow)
                 .where(
                     JobRow.status == JobStatus.QUEUED.value, JobRow.create_time < job.create_time
                 )
             )
+            return ahead or 0
 
     def claim(self, worker: str) -> Job | None:
         """Take the oldest runnable job, or None."""
