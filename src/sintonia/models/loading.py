@@ -121,20 +121,33 @@ def load_tokenizer(model: BaseModel, models_dir: Path) -> Tokenizer:
     return AutoTokenizer.from_pretrained(model_directory(model, models_dir))
 
 
-def load_model(
-    model: BaseModel, models_dir: Path, runtime: Runtime
-) -> tuple[PreTrainedModel, Tokenizer]:
-    """Load a base model and its tokenizer, in eval mode with frozen weights.
+def load_network(model: BaseModel, models_dir: Path, runtime: Runtime) -> PreTrainedModel:
+    """Load a base model's weights, in eval mode and frozen (no tokenizer).
 
     Raises:
         ModelLoadError: the weights could not be loaded.
     """
     directory = model_directory(model, models_dir)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(directory)
         network = AutoModelForCausalLM.from_pretrained(directory, dtype=runtime.dtype)
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"Could not load {model.name} from {directory}: {exc}") from exc
     network.to(runtime.device).eval()
     network.requires_grad_(False)
+    return network
+
+
+def load_model(
+    model: BaseModel, models_dir: Path, runtime: Runtime
+) -> tuple[PreTrainedModel, Tokenizer]:
+    """Load a base model and its tokenizer (see `load_network`).
+
+    Raises:
+        ModelLoadError: the weights or the tokenizer could not be loaded.
+    """
+    network = load_network(model, models_dir, runtime)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_directory(model, models_dir))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"Could not load the tokenizer of {model.name}: {exc}") from exc
     return network, tokenizer

@@ -23,6 +23,7 @@ from transformers import PreTrainedModel
 from sintonia.datasets.format import EncodedExample
 from sintonia.training.batches import collate, plan_steps
 from sintonia.training.loss import output_token_loss
+from sintonia.training.memory import map_large_allocations
 from sintonia.training.progress import Snapshot
 from sintonia.training.spec import Hyperparameters
 
@@ -86,6 +87,7 @@ def tune(
         What was done, and where the last completed epoch's adapter is.
     """
     device = base.device
+    map_large_allocations()  # the step's big buffers go back to the OS when freed
     torch.manual_seed(hp.seed)  # LoRA A matrices are initialised randomly
     lora = LoraConfig(
         r=hp.lora_rank,
