@@ -190,3 +190,10 @@ def test_grouping_aligns_with_batches_that_cross_epochs() -> None:
     regrouped = group_by_length(order, lengths, 4, random.Random(0), offset=2)
     assert regrouped[:2] == [0, 1]  # complete the batch begun by the previous epoch
     assert sorted(regrouped) == order
+
+
+def test_collate_rounds_the_width_up_to_a_multiple() -> None:
+    batch = collate(EXAMPLES, pad_id=PAD, multiple=16)
+    assert batch.input_ids.shape == (3, 16)
+    assert batch.token_count == 5 + 3 + 7
+    assert batch.label_mask.sum().item() == 2 + 1 + 3

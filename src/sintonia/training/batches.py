@@ -23,6 +23,11 @@ class Step:
     """Epochs whose last example is in this step: an adapter is saved after it."""
 
 
+PAD_MULTIPLE = 16
+"""The recipe rounds batch widths up to a multiple of this: a few distinct shapes instead of
+one per length. The CPU's matmul library caches a kernel and scratch memory per shape; with
+one width per length, a run's memory grew by ~170 MB over 70 steps (measured)."""
+
 GROUP_WINDOW = 8
 """Batches per window within which examples are sorted by length (see `group_by_length`)."""
 
@@ -109,9 +114,13 @@ class Batch:
         return int(self.attention_mask.sum())
 
 
-def collate(examples: Sequence[EncodedExample], pad_id: int) -> Batch:
-    """Right-pad a batch to its longest example; only output tokens are labels."""
-    width = max(len(e.ids) for e in examples)
+def collate(examples: Sequence[EncodedExample], pad_id: int, multiple: int = 1) -> Batch:
+    """Right-pad a batch to its longest example, rounded up to `multiple`.
+
+    Only output tokens are labels.
+    """
+    longest = max(len(e.ids) for e in examples)
+    width = -(-longest // multiple) * multiple
     input_ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(examples), width), dtype=torch.long)
     label_mask = torch.zeros((len(examples), width), dtype=torch.bool)

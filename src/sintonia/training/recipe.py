@@ -21,7 +21,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import PreTrainedModel
 
 from sintonia.datasets.format import EncodedExample
-from sintonia.training.batches import collate, plan_steps
+from sintonia.training.batches import PAD_MULTIPLE, collate, plan_steps
 from sintonia.training.loss import output_token_loss
 from sintonia.training.memory import map_large_allocations
 from sintonia.training.progress import Snapshot
@@ -116,7 +116,7 @@ def tune(
     for number, step in enumerate(steps, start=1):
         if should_stop():
             break
-        batch = collate([examples[i] for i in step.indices], pad_id).to(device)
+        batch = collate([examples[i] for i in step.indices], pad_id, PAD_MULTIPLE).to(device)
 
         loss = output_token_loss(causal_lm, batch)  # mean over the batch's output tokens
         loss.backward()
