@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import random
 from collections import Counter
 
 import pytest
 import torch
 
 from sintonia.datasets.format import EncodedExample
-from sintonia.training.batches import Batch, Step, collate, group_by_length, plan_steps
+from sintonia.training.batches import Batch, Step, collate, plan_steps
 
 SHAPES = [  # (examples, epochs, batch size)
     (5, 2, 2),
@@ -156,40 +155,6 @@ def test_batch_to_keeps_every_tensor() -> None:
         assert tensor.device.type == "cpu"
         assert torch.equal(tensor, getattr(batch, name))
     assert moved.token_count == batch.token_count
-
-
-def _padded_tokens(steps, lengths) -> int:
-    return sum(max(lengths[i] for i in s.indices) * len(s.indices) for s in steps)
-
-
-@pytest.mark.parametrize("count, epochs, batch", [(100, 1, 4), (10, 3, 4), (37, 5, 8)])
-def test_grouping_by_length_keeps_every_epoch_whole(count, epochs, batch) -> None:
-    lengths = [random.Random(i).randint(5, 60) for i in range(count)]
-    steps = plan_steps(count, epochs, batch, seed=3, lengths=lengths)
-    stream = [i for s in steps for i in s.indices]
-    for e in range(epochs):
-        assert sorted(stream[e * count : (e + 1) * count]) == list(range(count))
-    assert len(steps) == math.ceil(count * epochs / batch)
-    assert steps == plan_steps(count, epochs, batch, seed=3, lengths=lengths)
-
-
-def test_grouping_by_length_cuts_padding() -> None:
-    lengths = [random.Random(i).randint(10, 40) for i in range(200)]
-    plain = plan_steps(200, 2, 4, seed=0)
-    grouped = plan_steps(200, 2, 4, seed=0, lengths=lengths)
-    real = 2 * sum(lengths)
-    waste_plain = _padded_tokens(plain, lengths) - real
-    waste_grouped = _padded_tokens(grouped, lengths) - real
-    assert waste_grouped < waste_plain / 3, (waste_plain, waste_grouped)
-
-
-def test_grouping_aligns_with_batches_that_cross_epochs() -> None:
-    # 10 examples, batch 4: epoch 2 starts in the middle of step 3.
-    lengths = list(range(10))
-    order = list(range(10))
-    regrouped = group_by_length(order, lengths, 4, random.Random(0), offset=2)
-    assert regrouped[:2] == [0, 1]  # complete the batch begun by the previous epoch
-    assert sorted(regrouped) == order
 
 
 def test_collate_rounds_the_width_up_to_a_multiple() -> None:

@@ -28,66 +28,19 @@ PAD_MULTIPLE = 16
 one per length. The CPU's matmul library caches a kernel and scratch memory per shape; with
 one width per length, a run's memory grew by ~170 MB over 70 steps (measured)."""
 
-GROUP_WINDOW = 8
-"""Batches per window within which examples are sorted by length (see `group_by_length`)."""
 
-
-def group_by_length(
-    order: Sequence[int],
-    lengths: Sequence[int],
-    batch_size: int,
-    rng: random.Random,
-    offset: int = 0,
-) -> list[int]:
-    """Reorder one epoch so each batch holds examples of similar length: less padding.
-
-    The epoch is cut into windows of GROUP_WINDOW batches; each window is sorted by length
-    and its batches are shuffled, so the order stays random at the scale of windows.
-    `offset` is where this epoch starts within a batch (batches run across epochs): the
-    first batch_size - offset examples complete the previous epoch's last batch.
-
-    Args:
-        order: the epoch's shuffled example indices.
-        lengths: token count of every example.
-        batch_size: examples per step.
-        rng: the plan's random source.
-        offset: position of the epoch's first example within its batch.
-
-    Returns:
-        The same indices, reordered.
-    """
-    head = (batch_size - offset) % batch_size
-    out = list(order[:head])
-    span = batch_size * GROUP_WINDOW
-    for start in range(head, len(order), span):
-        window = sorted(order[start : start + span], key=lengths.__getitem__)
-        batches = [window[i : i + batch_size] for i in range(0, len(window), batch_size)]
-        rng.shuffle(batches)
-        out.extend(i for batch in batches for i in batch)
-    return out
-
-
-def plan_steps(
-    example_count: int,
-    epoch_count: int,
-    batch_size: int,
-    seed: int,
-    lengths: Sequence[int] | None = None,
-) -> list[Step]:
+def plan_steps(example_count: int, epoch_count: int, batch_size: int, seed: int) -> list[Step]:
     """Shuffle each epoch, join the epochs and cut the stream into batches.
 
     Batches run across epoch boundaries, so the step count is Gemini's
     ceil(examples x epochs / batch size), the `totalSteps` that clients are told up front.
-    With `lengths`, each epoch is grouped by length (`group_by_length`). The order depends
-    only on the seed, so a resumed run replays the same steps.
+    The order depends only on the seed, so a resumed run replays the same steps.
     """
     rng = random.Random(seed)
     stream: list[tuple[int, int]] = []  # (example index, 1-based epoch)
     for epoch in range(1, epoch_count + 1):
         order = list(range(example_count))
         rng.shuffle(order)
-        if lengths is not None:
-            order = group_by_length(order, lengths, batch_size, rng, len(stream) % batch_size)
         stream.extend((i, epoch) for i in order)
     steps = []
     for start in range(0, len(stream), batch_size):

@@ -104,8 +104,7 @@ def tune(
     optimizer = torch.optim.AdamW(trainable, lr=hp.effective_learning_rate, weight_decay=0.0)
     causal_lm = model.get_base_model()
 
-    lengths = [len(e.ids) for e in examples]
-    steps = plan_steps(len(examples), hp.epoch_count, hp.batch_size, hp.seed, lengths)
+    steps = plan_steps(len(examples), hp.epoch_count, hp.batch_size, hp.seed)
     # The rate decays linearly to zero over the run (as in transformers' Trainer and TRL):
     # late steps refine instead of jumping around the minimum.
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1 - i / len(steps))
