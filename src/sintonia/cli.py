@@ -26,6 +26,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from sintonia.auth.keys import LOCAL_USER  # noqa: E402
+from sintonia.auth.scopes import DEFAULT_SCOPES  # noqa: E402
 from sintonia.errors import DatasetInvalid, InvalidArgument, SintoniaError  # noqa: E402
 from sintonia.settings import Settings  # noqa: E402
 
@@ -679,10 +680,10 @@ def keys_create(
     name: Annotated[str, typer.Option(help="What the key is for.")],
     email: Annotated[
         str, typer.Option(help="Who the key acts as (owns what it creates).")
-    ] = "local@localhost",
+    ] = LOCAL_USER,
     scopes: Annotated[
         str, typer.Option(help="Comma-separated: tuning, tuning.readonly, generate.")
-    ] = "tuning,generate",
+    ] = ",".join(sorted(DEFAULT_SCOPES)),
 ) -> None:
     """Create an API key; it is printed once, only its hash is kept."""
     from sintonia.auth.keys import KeyStore

@@ -196,7 +196,6 @@ def test_deleting_the_model_deletes_its_permissions(
         left = session.scalars(select(PermissionRow.tuned_model_id)).all()
         assert session.scalar(select(func.count()).select_from(PermissionRow)) == 1
     assert left == ["m2"]
-    assert perms.public_model_ids() == set()
 
 
 def test_transfer_ownership(store: TunedModelStore, perms: PermissionStore) -> None:
@@ -260,18 +259,3 @@ def test_transfer_ownership_is_one_transaction(
         perms.transfer_ownership("m1", "b@x.com")
     assert perms.list("m1") == before
     assert store.get("m1").owner == OWNER
-
-
-def test_visible_and_public_model_ids(store: TunedModelStore, perms: PermissionStore) -> None:
-    make_model(store, "mine", owner="b@x.com")
-    make_model(store, "shared")
-    make_model(store, "grouped")
-    make_model(store, "public")
-    make_model(store, "private")
-    perms.create("shared", GranteeType.USER, "B@X.com", Role.READER)
-    perms.create("grouped", GranteeType.GROUP, "b@x.com", Role.WRITER)
-    perms.create("public", GranteeType.EVERYONE, None, Role.READER)
-    assert perms.visible_model_ids("b@x.com") == {"mine", "shared", "grouped", "public"}
-    assert perms.visible_model_ids("A@x.com") == {"m1", "shared", "grouped", "public", "private"}
-    assert perms.visible_model_ids("stranger@x.com") == {"public"}
-    assert perms.public_model_ids() == {"public"}

@@ -28,18 +28,11 @@ class Role(StrEnum):
 
 _RANKS = {Role.OWNER: 3, Role.WRITER: 2, Role.READER: 1}
 
-ROLE_NUMBERS = {"OWNER": 1, "WRITER": 2, "READER": 3}
-"""The proto enum numbers, for requests sent with `enum-encoding=int`."""
-
 
 class GranteeType(StrEnum):
     USER = "USER"
     GROUP = "GROUP"
     EVERYONE = "EVERYONE"
-
-
-GRANTEE_NUMBERS = {"USER": 1, "GROUP": 2, "EVERYONE": 3}
-"""The proto enum numbers, for requests sent with `enum-encoding=int`."""
 
 
 def check_email(value: str, field: str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from peft import PeftModel
 from transformers import PreTrainedModel
 
-from sintonia.datasets.format import PromptFormat, encode_prompt
+from sintonia.datasets.format import PromptFormat
 from sintonia.errors import ModelLoadError
 from sintonia.inference.generate import Generation, GenerationConfig, generate, stream
 from sintonia.models.catalog import BaseModel
@@ -108,6 +108,3 @@ class Engine:
         """Text pieces as they come, then the `Generation` (see `generate.stream`)."""
         with self._network(adapter) as network:
             yield from stream(network, self.tokenizer, fmt, prompt, config)
-
-    def count_tokens(self, text: str, fmt: PromptFormat) -> int:
-        return len(encode_prompt(fmt, self.tokenizer, text))

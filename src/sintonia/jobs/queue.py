@@ -88,20 +88,6 @@ class JobQueue:
             )
             return [_job(r) for r in rows]
 
-    def position(self, job: Job) -> int:
-        """How many queued jobs are ahead of this one (0 when it is next or running)."""
-        if job.status is not JobStatus.QUEUED:
-            return 0
-        with self.db.session() as session:
-            ahead = session.scalar(
-                select(func.count())
-                .select_from(JobRow)
-                .where(
-                    JobRow.status == JobStatus.QUEUED.value, JobRow.create_time < job.create_time
-                )
-            )
-            return ahead or 0
-
     def claim(self, worker: str) -> Job | None:
         """Take the oldest runnable job, or None."""
         now = _now()

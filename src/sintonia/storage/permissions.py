@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sintonia.auth.access import GranteeType, Role, check_email
@@ -167,31 +167,6 @@ class PermissionStore:
             _make_owner(session, tuned_model_id, new_owner_email)
             model.owner = new_owner_email
             model.update_time = datetime.now(UTC)
-
-    def visible_model_ids(self, email: str) -> set[str]:
-        """Ids of the models `email` may read: owned, granted to its address, or public."""
-        address = email.lower()
-        with self.db.session() as session:
-            owned = session.scalars(
-                select(TunedModelRow.id).where(func.lower(TunedModelRow.owner) == address)
-            )
-            granted = session.scalars(
-                select(PermissionRow.tuned_model_id).where(
-                    or_(
-                        func.lower(PermissionRow.email_address) == address,
-                        PermissionRow.grantee_type == GranteeType.EVERYONE.value,
-                    )
-                )
-            )
-            return set(owned) | set(granted)
-
-    def public_model_ids(self) -> set[str]:
-        """Ids of the models shared with everyone."""
-        with self.db.session() as session:
-            query = select(PermissionRow.tuned_model_id).where(
-                PermissionRow.grantee_type == GranteeType.EVERYONE.value
-            )
-            return set(session.scalars(query))
 
 
 def _check_grantee(grantee_type: GranteeType, email_address: str | None) -> str | None:
