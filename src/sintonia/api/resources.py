@@ -91,7 +91,9 @@ def operation_json(job: Job, model: TunedModel) -> dict[str, Any]:
         metadata["completedPercent"] = round(100 * model.completed_steps / model.total_steps, 2)
         metadata["snapshots"] = [snapshot_json(s) for s in model.snapshots]
     body: dict[str, Any] = {"name": job.operation_name, "metadata": metadata}
-    if not job.status.done and model.state is State.CREATING:
+    # Done when the job says so: the worker ends the model first and the job just after,
+    # and a poll in between must not see a cancelled job as a success.
+    if not job.status.done:
         return body
     body["done"] = True
     if job.status is JobStatus.CANCELLED:

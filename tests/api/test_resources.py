@@ -1,0 +1,50 @@
+"""Operation bodies: done only when the job is, with exactly the fields the old SDK parses."""
+
+from __future__ import annotations
+
+from sintonia.api.resources import operation_json
+from sintonia.jobs.queue import JobQueue
+from sintonia.jobs.status import JobStatus
+from sintonia.storage.tuned_models import FailureCode, NewTunedModel, State
+from sintonia.training.spec import Hyperparameters
+
+
+def _setup(store):
+    store.create(
+        NewTunedModel(
+            id="m",
+            base_model="models/gemma-3-270m",
+            hyperparameters=Hyperparameters(),
+            example_count=20,
+            total_steps=25,
+        )
+    )
+    queue = JobQueue(store.db)
+    return queue, queue.enqueue("m")
+
+
+def test_a_model_ended_before_its_job_is_not_done_yet(store) -> None:
+    queue, job = _setup(store)
+    queue.claim("w")
+    model = store.finish("m", State.ACTIVE)  # the worker ends the model, then the job
+    body = operation_json(queue.get(job.id), model)
+    assert set(body) == {"name", "metadata"}
+    queue.finish(job.id, JobStatus.CANCELLED)
+    body = operation_json(queue.get(job.id), model)
+    assert body["done"] is True and body["error"]["code"] == 1 and "response" not in body
+
+
+def test_success_carries_the_typed_model_and_failure_the_rpc_code(store) -> None:
+    queue, job = _setup(store)
+    queue.claim("w")
+    queue.finish(job.id, JobStatus.SUCCEEDED)
+    done = operation_json(queue.get(job.id), store.finish("m", State.ACTIVE))
+    assert set(done) == {"name", "metadata", "done", "response"}
+    assert done["response"]["@type"].endswith(".v1beta.TunedModel")
+    assert done["metadata"]["@type"].endswith(".v1beta.CreateTunedModelMetadata")
+    failed = store.finish("m", State.FAILED, FailureCode.INVALID_ARGUMENT, "bad data")
+    assert operation_json(queue.get(job.id), failed)["error"] == {
+        "code": 3,
+        "message": "bad data",
+        "details": [],
+    }
