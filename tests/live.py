@@ -67,8 +67,8 @@ def wait_done(server: Server, operation: str, timeout: float = 120) -> dict:
     raise AssertionError(f"{operation} not done after {timeout} s")
 
 
-def create_tuned(server: Server, model_id: str, epochs: int = 1, **fields: object) -> dict:
-    """Create a tuned model of the tiny base (owner's key), wait for it; returns the model."""
+def start_tuning(server: Server, model_id: str, epochs: int = 1, **fields: object) -> str:
+    """Create a tuned model of the tiny base (owner's key) and return its operation's name."""
     body = {
         "baseModel": TINY,
         "tuningTask": {
@@ -79,6 +79,24 @@ def create_tuned(server: Server, model_id: str, epochs: int = 1, **fields: objec
     }
     status, op = server.call("POST", f"/v1beta/tunedModels?tunedModelId={model_id}", body)
     assert status == 200, op
-    done = wait_done(server, op["name"])
+    return op["name"]
+
+
+def create_tuned(server: Server, model_id: str, epochs: int = 1, **fields: object) -> dict:
+    """Create a tuned model of the tiny base (owner's key), wait for it; returns the model."""
+    done = wait_done(server, start_tuning(server, model_id, epochs, **fields))
     assert "response" in done, done
     return done["response"]
+
+
+def steps_done(server: Server, model_id: str) -> int:
+    model = server.call("GET", f"/v1beta/tunedModels/{model_id}")[1]
+    return len(model.get("tuningTask", {}).get("snapshots", []))
+
+
+def wait_until(condition, timeout: float = 240) -> None:
+    """Poll `condition` until true; generous, since CI's first run also converts Gemma."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not reached within {timeout} s"
+        time.sleep(0.2)

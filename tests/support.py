@@ -89,3 +89,19 @@ def train_tiny_adapter(model_dir: Path, out_dir: Path, answer: str, epochs: int 
     )
     assert outcome.adapter_dir is not None
     return outcome.adapter_dir
+
+
+def record_model(store, model_id: str = "m1", **fields: object):
+    """Store a tuned model in state CREATING, without training: for tests of what surrounds
+    a model (queue, permissions, API bodies)."""
+    from sintonia.storage.tuned_models import NewTunedModel
+    from sintonia.training.spec import Hyperparameters
+
+    values: dict[str, object] = {
+        "id": model_id,
+        "base_model": "models/gemma-3-270m",
+        "hyperparameters": Hyperparameters(),
+        "example_count": 20,
+        "total_steps": 25,
+    }
+    return store.create(NewTunedModel(**(values | fields)))  # type: ignore[arg-type]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from live import TINY, create_tuned, examples, wait_done
+from live import TINY, create_tuned, examples, start_tuning, steps_done, wait_done, wait_until
 
 NO_CREDENTIALS = (
     "Method doesn't allow unregistered callers (callers without established identity). "
@@ -257,63 +255,26 @@ def test_everyone_permission_and_the_default_list_filter(server) -> None:
     assert "public-one" in str(server.call("GET", "/v1beta/tunedModels?filter=findable")[1])
 
 
-def _steps_done(server, model_id: str) -> int:
-    model = server.call("GET", f"/v1beta/tunedModels/{model_id}")[1]
-    return len(model.get("tuningTask", {}).get("snapshots", []))
-
-
 def test_cancel_stops_within_a_step_and_keeps_the_last_epoch(server) -> None:
-    status, op = server.call(
-        "POST",
-        "/v1beta/tunedModels?tunedModelId=long-run",
-        {
-            "baseModel": TINY,
-            "tuningTask": {
-                "hyperparameters": {"epochCount": 400},
-                "trainingData": {"examples": {"examples": examples()}},
-            },
-        },
-    )
-    assert status == 200
-    # Past the first epoch (6 steps); generous, since CI's first run also converts Gemma.
-    deadline = time.monotonic() + 240
-    while _steps_done(server, "long-run") < 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _steps_done(server, "long-run") >= 8
-    assert server.call("POST", f"/v1beta/{op['name']}:cancel", {})[0] == 200
-    done = wait_done(server, op["name"], timeout=60)
+    operation = start_tuning(server, "long-run", epochs=400)
+    wait_until(lambda: steps_done(server, "long-run") >= 8)  # past the first epoch (6 steps)
+    assert server.call("POST", f"/v1beta/{operation}:cancel", {})[0] == 200
+    done = wait_done(server, operation, timeout=60)
     assert done["error"]["code"] == 1 and "keeps epoch" in done["error"]["message"]
     model = server.call("GET", "/v1beta/tunedModels/long-run")[1]
     assert model["state"] == "ACTIVE"
     assert len(model["tuningTask"]["snapshots"]) < 400 * 6
-    assert (
-        server.call(
-            "POST",
-            "/v1beta/tunedModels/long-run:generateContent",
-            {"contents": [{"parts": [{"text": "hi"}]}]},
-        )[0]
-        == 200
-    )
+    call = {"contents": [{"parts": [{"text": "hi"}]}]}
+    assert server.call("POST", "/v1beta/tunedModels/long-run:generateContent", call)[0] == 200
 
 
 def test_deleting_a_training_model_cancels_it(server) -> None:
-    status, op = server.call(
-        "POST",
-        "/v1beta/tunedModels?tunedModelId=doomed",
-        {
-            "baseModel": TINY,
-            "tuningTask": {
-                "hyperparameters": {"epochCount": 400},
-                "trainingData": {"examples": {"examples": examples()}},
-            },
-        },
-    )
-    assert status == 200
-    time.sleep(1.5)
+    start_tuning(server, "doomed", epochs=400)
+    wait_until(lambda: steps_done(server, "doomed") >= 1)
     assert server.call("DELETE", "/v1beta/tunedModels/doomed")[0] == 200
     assert server.call("GET", "/v1beta/tunedModels/doomed")[0] == 404
-    time.sleep(1.5)  # the worker notices at its next step and removes what it wrote
-    assert not (server.home / "tuned" / "doomed").exists()
+    # The worker notices at its next step and removes what it wrote after the delete.
+    wait_until(lambda: not (server.home / "tuned" / "doomed").exists(), timeout=60)
 
 
 def test_stream_without_alt_is_a_json_array(server, tuned) -> None:

@@ -5,20 +5,12 @@ from __future__ import annotations
 from sintonia.api.resources import operation_json
 from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import JobStatus
-from sintonia.storage.tuned_models import FailureCode, NewTunedModel, State
-from sintonia.training.spec import Hyperparameters
+from sintonia.storage.tuned_models import FailureCode, State
+from support import record_model
 
 
 def _setup(store):
-    store.create(
-        NewTunedModel(
-            id="m",
-            base_model="models/gemma-3-270m",
-            hyperparameters=Hyperparameters(),
-            example_count=20,
-            total_steps=25,
-        )
-    )
+    record_model(store, "m")
     queue = JobQueue(store.db)
     return queue, queue.enqueue("m")
 

@@ -8,22 +8,13 @@ import pytest
 
 from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import ALLOWED, JobStatus, can_move
-from sintonia.storage.tuned_models import NewTunedModel
-from sintonia.training.spec import Hyperparameters
+from support import record_model
 
 
 @pytest.fixture
 def queue(store) -> JobQueue:
     for name in ("a", "b"):
-        store.create(
-            NewTunedModel(
-                id=name,
-                base_model="models/x",
-                hyperparameters=Hyperparameters(),
-                example_count=20,
-                total_steps=25,
-            )
-        )
+        record_model(store, name)
     return JobQueue(store.db)
 
 
@@ -58,15 +49,7 @@ def test_jobs_are_claimed_oldest_first_and_once(queue) -> None:
 
 
 def test_an_expired_lease_lets_another_worker_take_over(store) -> None:
-    store.create(
-        NewTunedModel(
-            id="a",
-            base_model="models/x",
-            hyperparameters=Hyperparameters(),
-            example_count=20,
-            total_steps=25,
-        )
-    )
+    record_model(store, "a")
     short = JobQueue(store.db, lease=timedelta(seconds=-1))  # every lease already expired
     job = short.enqueue("a")
     assert short.claim("w1").worker == "w1"

@@ -11,23 +11,14 @@ from sintonia.auth.access import GranteeType, Role
 from sintonia.errors import AlreadyExists, InvalidArgument, PermissionNotFound, TunedModelNotFound
 from sintonia.storage.db import PermissionRow
 from sintonia.storage.permissions import Permission, PermissionStore
-from sintonia.storage.tuned_models import NewTunedModel, TunedModelStore
-from sintonia.training.spec import Hyperparameters
+from sintonia.storage.tuned_models import TunedModelStore
+from support import record_model
 
 OWNER = "a@x.com"
 
 
 def make_model(store: TunedModelStore, model_id: str = "m1", owner: str = OWNER) -> None:
-    store.create(
-        NewTunedModel(
-            id=model_id,
-            base_model="models/x",
-            hyperparameters=Hyperparameters(),
-            example_count=20,
-            total_steps=25,
-            owner=owner,
-        )
-    )
+    record_model(store, model_id, owner=owner)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,13 +13,13 @@ from sintonia.auth.access import check_email
 from sintonia.auth.scopes import Scope
 from sintonia.errors import InvalidArgument, NotFound
 from sintonia.storage.db import ApiKeyRow, Database
+from sintonia.storage.names import random_id
 
 KEY_PREFIX = "sk-"
 MAX_KEY_LENGTH = 200
 """Longer input cannot be one of our keys (they are 46 characters); it is refused unhashed."""
 
 MAX_NAME_LENGTH = 200
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 _KNOWN_SCOPES = frozenset(scope.value for scope in Scope)
 
 
@@ -88,9 +87,9 @@ class KeyStore:
             raise InvalidArgument("A key needs at least one scope.")
         plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.db.session() as session:
-            key_id = _new_id()
+            key_id = random_id(8)
             while session.get(ApiKeyRow, key_id) is not None:
-                key_id = _new_id()
+                key_id = random_id(8)
             row = ApiKeyRow(
                 id=key_id,
                 name=name,
@@ -138,10 +137,6 @@ class KeyStore:
             if row is None or row.revoke_time is not None:
                 return None
             return Principal(email=row.owner, scopes=_scopes(row.scopes), key_id=row.id)
-
-
-def _new_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
 def _scopes(values: list[str]) -> frozenset[Scope]:

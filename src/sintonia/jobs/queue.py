@@ -7,8 +7,6 @@ stops heart-beating loses its lease and another worker takes the job over.
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -16,9 +14,9 @@ from sqlalchemy import and_, func, or_, select, update
 
 from sintonia.jobs.status import JobStatus, can_move
 from sintonia.storage.db import Database, JobRow
+from sintonia.storage.names import random_id
 
 LEASE = timedelta(seconds=60)
-_ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ class JobQueue:
 
     def enqueue(self, tuned_model_id: str) -> Job:
         row = JobRow(
-            id="".join(secrets.choice(_ID_ALPHABET) for _ in range(12)),
+            id=random_id(12),
             tuned_model_id=tuned_model_id,
             status=JobStatus.QUEUED.value,
             create_time=_now(),

@@ -10,7 +10,13 @@ from sintonia.errors import InvalidArgument
 
 ID_PATTERN = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 MAX_DISPLAY_NAME = 40
-_SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def random_id(length: int) -> str:
+    """Lowercase letters and digits, from a cryptographic source: ids of operations,
+    permissions and keys, and the suffix of generated tuned-model names."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
 
 
 def check_tuned_model_id(model_id: str) -> str:
@@ -33,7 +39,7 @@ def make_tuned_model_id(display_name: str) -> str:
 
     "Number generator model" -> "number-generator-model-dzlmi0gswwqb".
     """
-    suffix = "".join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(12))
+    suffix = random_id(12)
     words = re.findall(r"[a-z0-9]+", display_name.lower())
     stem = "-".join(words)[: 40 - len(suffix) - 1].strip("-")
     if not stem or not stem[0].isalpha():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,8 +11,7 @@ from sqlalchemy.orm import Session
 from sintonia.auth.access import GranteeType, Role, check_email
 from sintonia.errors import AlreadyExists, InvalidArgument, PermissionNotFound, TunedModelNotFound
 from sintonia.storage.db import Database, PermissionRow, TunedModelRow
-
-_ID_ALPHABET = string.ascii_lowercase + string.digits
+from sintonia.storage.names import random_id
 
 
 @dataclass(frozen=True)
@@ -235,9 +232,9 @@ def _add(
     email: str | None,
     role: Role,
 ) -> PermissionRow:
-    pid = _new_id()
+    pid = random_id(12)
     while session.get(PermissionRow, (tuned_model_id, pid)) is not None:
-        pid = _new_id()
+        pid = random_id(12)
     row = PermissionRow(
         tuned_model_id=tuned_model_id,
         id=pid,
@@ -247,10 +244,6 @@ def _add(
     )
     session.add(row)
     return row
-
-
-def _new_id() -> str:
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
 
 
 def _to_domain(row: PermissionRow) -> Permission:
