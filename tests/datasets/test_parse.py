@@ -284,7 +284,7 @@ BAD_INPUTS = [
         "csv", b"text_input,output\nq,\n" + b"x" * 200_000 + b",a\n" + b"q,a\n" * 20, {},
         [
             ("row 2", "output", "is empty"),
-            ("row 3", None, "invalid CSV: field larger than field limit (131072); the rows after"),
+            ("row 3", None, "a cell is longer than 131,072 characters (an input may have 40,000)"),
         ],
         id="csv-reading-stops-without-a-misleading-count",
     ),
@@ -381,7 +381,10 @@ def test_thousands_of_problems_are_capped() -> None:
     problems = caught.value.problems
     assert len(problems) == 1001
     assert problems[0].location == "line 1"
-    assert str(problems[-1]) == "file: 200 more problems are not listed; fix the ones above first"
+    # Checking stops once past the cap (line 501 brings problems 1,001 and 1,002).
+    assert str(problems[-1]) == (
+        "file: checking stopped at line 501, past 1,000 problems; fix the ones above first"
+    )
 
 
 def test_many_non_utf8_lines_are_summarised() -> None:

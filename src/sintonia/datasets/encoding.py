@@ -30,6 +30,10 @@ def decode_utf8(data: bytes) -> tuple[str | None, list[Problem]]:
         The text, or None when it cannot be read at all (UTF-16), and the problems found.
     """
     # A NUL in the first two bytes is how UTF-16 without a BOM starts ('{' is "{\\0" in LE).
+    # UTF-32's BOMs come first: the little-endian one begins with UTF-16's.
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        message = f"the file is UTF-32 encoded, which is not supported; {_RESAVE}"
+        return None, [Problem("file", None, message)]
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:2]:
         message = f"the file is UTF-16 encoded, which is not supported; {_RESAVE}"
         return None, [Problem("file", None, message)]

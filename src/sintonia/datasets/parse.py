@@ -2,7 +2,10 @@
 
 Each entry point returns a whole `Dataset` or raises `DatasetInvalid` with every problem found:
 a parser locates raw records ("line 3", "row 5", "example 7") and reports what it could not
-read, then `validate.validate_records` reports what is wrong with what it could.
+read, then `validate.check_record` reports what is wrong with what it could.
+
+Parsers are generators and checking stops after the first thousand problems, so a hostile
+file of a million tiny bad records costs milliseconds and a bounded amount of memory.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from enum import Enum
+from itertools import chain
 from pathlib import Path
 from typing import Literal, cast
 
@@ -23,12 +27,12 @@ from sintonia.datasets.validate import (
     DEFAULT_LIMITS,
     Limits,
     LocatedRecord,
+    check_count,
     check_record,
     describe_type,
     list_keys,
     missing_key_message,
     resolve_key,
-    validate_records,
 )
 from sintonia.errors import DatasetInvalid, Problem
 
@@ -46,19 +50,22 @@ SUFFIXES: dict[str, Format] = {
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 # A file with thousands of bad lines needs the first of them fixed, not a response that lists
-# them all; the rest are counted instead.
+# them all; checking stops past this many, which also bounds the time and memory a hostile
+# file can cost.
 _MAX_PROBLEMS = 1000
 
 
-@dataclass(frozen=True)
-class _Parsed:
-    """What a parser found: the raw records, and what it could not read."""
-
-    records: list[LocatedRecord]
-    problems: list[Problem]
-    complete: bool = True
-    """False when the file's shape was wrong or reading stopped early: the example count
+class _Shape(Enum):
+    INCOMPLETE = "incomplete"
+    """Yielded when the file's shape was wrong or reading stopped early: the example count
     is then not checked, since "has 0 examples" would only mislead."""
+
+
+INCOMPLETE = _Shape.INCOMPLETE
+
+# What a parser yields, in reading order: a raw record, a problem it could not read past, or
+# the INCOMPLETE mark.
+_Item = LocatedRecord | Problem | _Shape
 
 
 def read_dataset(
@@ -138,12 +145,12 @@ def parse_dataset(
     if len(data) > limits.max_file_bytes:
         raise DatasetInvalid([_too_big(len(data), limits)], source=source)
     text, problems = decode_utf8(data)
+    items: Iterable[_Item]
     if text is None:
-        parsed = _Parsed([], problems, complete=False)
+        items = [*problems, INCOMPLETE]
     else:
-        parsed = parsers[fmt](text, input_key, output_key)
-        parsed = _Parsed(parsed.records, problems + parsed.problems, parsed.complete)
-    return _build(parsed, source, input_key, output_key, limits, location="file")
+        items = chain(problems, parsers[fmt](text, input_key, output_key))
+    return _build(items, source, input_key, output_key, limits, location="file")
 
 
 def dataset_from_records(
@@ -170,50 +177,56 @@ def dataset_from_records(
     Raises:
         DatasetInvalid: With every problem found; locations are "example N", 0-based.
     """
+    items: Iterable[_Item]
     if isinstance(records, Mapping):
         shapes = "a list of examples"
-        parsed = _column_records(records, input_key, output_key, "dataset", other_shapes=shapes)
+        items = _column_records(records, input_key, output_key, "dataset", other_shapes=shapes)
     elif isinstance(records, str | bytes):
         message = f"expected a list of examples, found {describe_type(records)}"
-        parsed = _Parsed([], [Problem("dataset", None, message)], complete=False)
+        items = [Problem("dataset", None, message), INCOMPLETE]
     else:
-        parsed = _pair_records(records, input_key, output_key)
-    return _build(parsed, source, input_key, output_key, limits, location="dataset")
+        items = _pair_records(records, input_key, output_key)
+    return _build(items, source, input_key, output_key, limits, location="dataset")
 
 
 def _build(
-    parsed: _Parsed,
+    items: Iterable[_Item],
     source: str,
     input_key: str,
     output_key: str,
     limits: Limits,
     location: str,
 ) -> Dataset:
-    if parsed.complete:
-        found = validate_records(
-            parsed.records,
-            input_key=input_key,
-            output_key=output_key,
-            limits=limits,
-            location=location,
-        )
-    else:
-        found = [
-            problem
-            for record in parsed.records
-            for problem in check_record(
-                record, input_key=input_key, output_key=output_key, limits=limits
+    problems: list[Problem] = []
+    examples: list[Example] = []
+    count, complete, stopped_at = 0, True, None
+    for item in items:
+        if item is INCOMPLETE:
+            complete = False
+        elif isinstance(item, Problem):
+            problems.append(item)
+        elif isinstance(item, LocatedRecord):
+            count += 1
+            problems += check_record(
+                item, input_key=input_key, output_key=output_key, limits=limits
             )
-        ]
-    problems = sorted([*parsed.problems, *found], key=_reading_order)
-    if problems or not parsed.complete:
+            if not problems:  # once anything is wrong no Dataset is built: stop collecting
+                examples.append(_example(item.value, input_key, output_key))
         if len(problems) > _MAX_PROBLEMS:
-            unlisted = len(problems) - _MAX_PROBLEMS
-            message = f"{unlisted:,} more problems are not listed; fix the ones above first"
+            stopped_at = item.location if isinstance(item, LocatedRecord | Problem) else location
+            break
+    if complete and stopped_at is None:
+        problems += check_count(count, limits=limits, location=location)
+    if problems or not complete:
+        problems.sort(key=_reading_order)
+        if stopped_at is not None:
+            message = (
+                f"checking stopped at {stopped_at}, past {_MAX_PROBLEMS:,} problems; "
+                "fix the ones above first"
+            )
             problems = [*problems[:_MAX_PROBLEMS], Problem(location, None, message)]
         raise DatasetInvalid(problems, source=source)
-    examples = tuple(_example(r.value, input_key, output_key) for r in parsed.records)
-    return Dataset(examples=examples, source=source)
+    return Dataset(examples=tuple(examples), source=source)
 
 
 def _example(value: object, input_key: str, output_key: str) -> Example:
@@ -242,51 +255,59 @@ def _human_size(size: int) -> str:
     return f"{size:,} bytes"
 
 
-def _jsonl_records(text: str, input_key: str, output_key: str) -> _Parsed:
-    records: list[LocatedRecord] = []
-    problems: list[Problem] = []
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+def _lines(text: str) -> Iterator[str]:
+    # Lazily: a 4 MB file of empty lines would otherwise be a list of millions of strings.
+    start = 0
+    for found in _LINE_BREAK.finditer(text):
+        yield text[start : found.start()]
+        start = found.end()
+    yield text[start:]
+
+
+def _jsonl_records(text: str, input_key: str, output_key: str) -> Iterator[_Item]:
+    for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         value, problem = load_json(line, f"line {number}")
         if problem is not None:
-            problems.append(problem)  # and go on: the other lines may have problems too
+            yield problem  # and go on: the other lines may have problems too
         else:
-            records.append(LocatedRecord(f"line {number}", value))
-    return _Parsed(records, problems)
+            yield LocatedRecord(f"line {number}", value)
 
 
-def _json_records(text: str, input_key: str, output_key: str) -> _Parsed:
+def _json_records(text: str, input_key: str, output_key: str) -> Iterator[_Item]:
     # Raw CRs cannot occur inside JSON strings, so this only makes json count lines the way
     # an editor does for files with old-Mac line endings.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     value, problem = load_json(strip_trailing_commas(text), None)
     if problem is not None:
-        return _Parsed([], [problem], complete=False)
-    if isinstance(value, list):
-        return _Parsed(_indexed(value), [])
-    if isinstance(value, dict) and "examples" in value:
+        yield from (problem, INCOMPLETE)
+    elif isinstance(value, list):
+        yield from _indexed(value)
+    elif isinstance(value, dict) and "examples" in value:
         inner = value["examples"]
         # The Gemini wire shape nests the list once more: {"examples": {"examples": [...]}}.
         if isinstance(inner, dict) and isinstance(inner.get("examples"), list):
             inner = inner["examples"]
         if isinstance(inner, list):
-            return _Parsed(_indexed(inner), [])
-        shape = 'a list of examples or {"examples": [...]}'
-        problem = Problem("file", "examples", f"must be {shape}, found {describe_type(inner)}")
-        return _Parsed([], [problem], complete=False)
-    other_shapes = 'a list of examples, {"examples": [...]}'
-    return _column_records(value, input_key, output_key, "file", other_shapes=other_shapes)
+            yield from _indexed(inner)
+        else:
+            shape = 'a list of examples or {"examples": [...]}'
+            message = f"must be {shape}, found {describe_type(inner)}"
+            yield from (Problem("file", "examples", message), INCOMPLETE)
+    else:
+        other_shapes = 'a list of examples, {"examples": [...]}'
+        yield from _column_records(value, input_key, output_key, "file", other_shapes=other_shapes)
 
 
-def _indexed(values: Sequence[object]) -> list[LocatedRecord]:
+def _indexed(values: Iterable[object]) -> Iterator[LocatedRecord]:
     # 0-based, as the Gemini API numbers examples[N].
-    return [LocatedRecord(f"example {i}", value) for i, value in enumerate(values)]
+    return (LocatedRecord(f"example {i}", value) for i, value in enumerate(values))
 
 
 def _column_records(
     value: object, input_key: str, output_key: str, location: str, *, other_shapes: str
-) -> _Parsed:
+) -> Iterator[_Item]:
     """Records from columns {input_key: [...], output_key: [...]}, or the problem with them;
     `other_shapes` names what else would have been accepted, for that problem's message."""
     in_name = resolve_key(value, input_key) if isinstance(value, Mapping) else None
@@ -296,7 +317,8 @@ def _column_records(
         if isinstance(value, Mapping):
             found += f" with keys {list_keys(list(value))}"
         message = f"expected {other_shapes}, or columns {columns}; found {found}"
-        return _Parsed([], [Problem(location, None, message)], complete=False)
+        yield from (Problem(location, None, message), INCOMPLETE)
+        return
     columns = {in_name: value[in_name], output_key: value[output_key]}
     problems = [
         Problem(location, name, f"must be a list of values, found {describe_type(column)}")
@@ -304,7 +326,8 @@ def _column_records(
         if not isinstance(column, list | tuple)
     ]
     if problems:
-        return _Parsed([], problems, complete=False)
+        yield from (*problems, INCOMPLETE)
+        return
     inputs, outputs = (
         cast(Sequence[object], columns[in_name]),
         cast(Sequence[object], columns[output_key]),
@@ -314,31 +337,26 @@ def _column_records(
             f"columns have different lengths: '{in_name}' has {len(inputs)} values, "
             f"'{output_key}' has {len(outputs)}"
         )
-        problems.append(Problem(location, None, message))
+        yield Problem(location, None, message)
     # Unequal lengths were reported above; still check the pairs there are.
-    pairs = [{in_name: i, output_key: o} for i, o in zip(inputs, outputs, strict=False)]
-    return _Parsed(_indexed(pairs), problems)
+    pairs = ({in_name: i, output_key: o} for i, o in zip(inputs, outputs, strict=False))
+    yield from _indexed(pairs)
 
 
-def _pair_records(records: Iterable[object], input_key: str, output_key: str) -> _Parsed:
-    located: list[LocatedRecord] = []
-    problems: list[Problem] = []
+def _pair_records(records: Iterable[object], input_key: str, output_key: str) -> Iterator[_Item]:
     for index, record in enumerate(records):
         location = f"example {index}"
         if not isinstance(record, list | tuple):
-            located.append(LocatedRecord(location, record))  # a dict, or validation says why not
+            yield LocatedRecord(location, record)  # a dict, or validation says why not
         elif len(record) == 2:
-            located.append(LocatedRecord(location, {input_key: record[0], output_key: record[1]}))
+            yield LocatedRecord(location, {input_key: record[0], output_key: record[1]})
         else:
             noun = "item" if len(record) == 1 else "items"
             message = f"expected an (input, output) pair, found {len(record)} {noun}"
-            problems.append(Problem(location, None, message))
-    return _Parsed(located, problems)
+            yield Problem(location, None, message)
 
 
-def _csv_records(text: str, input_key: str, output_key: str) -> _Parsed:
-    records: list[LocatedRecord] = []
-    problems: list[Problem] = []
+def _csv_records(text: str, input_key: str, output_key: str) -> Iterator[_Item]:
     header: list[str] | None = None
     number = 0  # rows as a spreadsheet numbers them: the header is row 1
     try:
@@ -349,23 +367,31 @@ def _csv_records(text: str, input_key: str, output_key: str) -> _Parsed:
                 header = cells
                 missing = _missing_columns(header, f"row {number}", input_key, output_key)
                 if missing:
-                    return _Parsed([], missing, complete=False)
+                    yield from (*missing, INCOMPLETE)
+                    return
             elif len(cells) != len(header):
                 cell = "cell" if len(cells) == 1 else "cells"
                 message = f"has {len(cells)} {cell} but the header has {len(header)} columns"
-                problems.append(Problem(f"row {number}", None, message))
+                yield Problem(f"row {number}", None, message)
             else:
-                record = dict(zip(header, cells, strict=True))
-                records.append(LocatedRecord(f"row {number}", record))
+                yield LocatedRecord(f"row {number}", dict(zip(header, cells, strict=True)))
     except csv.Error as error:
         # The reader cannot resynchronise after this; check the rows read so far, not the count.
-        message = f"invalid CSV: {error}; the rows after it were not read"
-        return _Parsed(records, [*problems, Problem(f"row {number + 1}", None, message)], False)
+        yield from (Problem(f"row {number + 1}", None, _csv_error(error)), INCOMPLETE)
+        return
     if header is None:
         columns = f"'{input_key}' and '{output_key}'"
         problem = Problem("file", None, f"the file is empty; expected a header row {columns}")
-        return _Parsed([], [problem], complete=False)
-    return _Parsed(records, problems)
+        yield from (problem, INCOMPLETE)
+
+
+def _csv_error(error: csv.Error) -> str:
+    if "field limit" in str(error):  # the reader's own cap, far above the example limits
+        return (
+            f"a cell is longer than {csv.field_size_limit():,} characters (an input may have "
+            f"{DEFAULT_LIMITS.max_input_chars:,}); the rows after it were not read"
+        )
+    return f"invalid CSV: {error}; the rows after it were not read"
 
 
 def _missing_columns(

@@ -7,6 +7,7 @@ A record is whatever a parser found at one location (a JSON value, a CSV row as 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields
 
@@ -201,7 +202,21 @@ def _check_text(location: str, key: str, value: object, limit: int) -> list[Prob
         return [
             Problem(location, key, f"is {len(value):,} characters long; the limit is {limit:,}")
         ]
+    if (half := _SURROGATE.search(value)) is not None:
+        return [Problem(location, key, _surrogate_message(half))]
     return []
+
+
+# JSON can spell half of a UTF-16 pair alone ("\\ud800"); such a string is not text, and
+# UTF-8 cannot store it, so the dataset could not even be saved.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _surrogate_message(half: re.Match[str]) -> str:
+    return (
+        f"holds U+{ord(half.group()):04X} at character {half.start():,}, half of a UTF-16 "
+        "surrogate pair on its own, which is not text; write the character itself"
+    )
 
 
 def check_count(count: int, *, limits: Limits, location: str) -> list[Problem]:
