@@ -623,6 +623,13 @@ def serve(
         )
         raise typer.Exit(2)
     ctx = _context()
+    # Started before any thread: a preexec_fn is only safe in a single-threaded parent.
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "sintonia.cli", "worker"], preexec_fn=_stop_with_parent
+        )
+        for _ in range(workers)
+    ]
     # Convert the default model in the background: the first tuning request waits for it
     # (under the conversion lock) instead of the whole server waiting at start.
     threading.Thread(
@@ -630,9 +637,16 @@ def serve(
         daemon=True,
         args=(get_base_model(DEFAULT_BASE_MODEL), ctx.settings.models_dir),
     ).start()
-    children = [
-        subprocess.Popen([sys.executable, "-m", "sintonia.cli", "worker"]) for _ in range(workers)
-    ]
+    # uvicorn logs only warnings here, so say where the server (and its browser UI) answers.
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    err.print(
+        f"Sintonia is serving the API under http://{shown}:{port}/v1beta and its browser UI "
+        f"at http://{shown}:{port}/"
+        + ("" if no_auth else " (sign in with a key from `sintonia keys create`)"),
+        highlight=False,
+        markup=False,
+    )
     try:
         uvicorn.run(
             create_app(ctx.settings, auth_enabled=not no_auth),
@@ -649,6 +663,16 @@ def serve(
                 child.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _stop_with_parent() -> None:
+    """In an embedded worker, before it starts: SIGTERM when `serve` dies, even by SIGKILL,
+    so the worker checkpoints and hands its job back instead of living on unwatched."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _is_loopback(host: str, ipaddress: Any) -> bool:

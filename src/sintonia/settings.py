@@ -26,8 +26,25 @@ class Settings:
     default_max_output_tokens: int = 256
     """Generation length when a request names none: bounded, since CPU decoding is slow."""
 
+    max_request_bytes: int = 16 * 1024 * 1024
+    """Largest request body the API reads; a longer one is refused with 413 before it is read
+    whole. A 4 MB dataset sent inline grows up to 3x in JSON (an ASCII-only encoder writes a
+    4-byte emoji as a 12-byte surrogate pair), so 16 MiB holds it with its keys to spare."""
+
     local_models: tuple[Path, ...] = ()
     """Hugging Face model folders the server offers as base models, besides the bundled ones."""
+
+    checkpoint_every: int = 25
+    """Steps between resumable checkpoints within an epoch (one is also written at each
+    epoch's end); 0 for epoch ends only. A lost worker costs at most this many steps."""
+
+    job_lease_seconds: float = 60.0
+    """How long a worker holds a job without a heartbeat (it beats 4 times per lease) before
+    another worker may take the job over, from its last checkpoint."""
+
+    max_jobs_per_user: int = 4
+    """Tuning jobs one user (all their keys together) may have queued or running at once;
+    one more is refused with 429 RESOURCE_EXHAUSTED. 0: no limit."""
 
     @property
     def artifacts_dir(self) -> Path:
@@ -45,6 +62,10 @@ class Settings:
             models_dir=Path(env.get("SINTONIA_MODELS_DIR") or home / "models").expanduser(),
             device=env.get("SINTONIA_DEVICE", "auto"),
             default_max_output_tokens=int(env.get("SINTONIA_DEFAULT_MAX_OUTPUT_TOKENS", "256")),
+            max_request_bytes=int(env.get("SINTONIA_MAX_REQUEST_BYTES") or cls.max_request_bytes),
+            checkpoint_every=int(env.get("SINTONIA_CHECKPOINT_EVERY", "25")),
+            job_lease_seconds=float(env.get("SINTONIA_JOB_LEASE_SECONDS", "60")),
+            max_jobs_per_user=int(env.get("SINTONIA_MAX_JOBS_PER_USER", "4")),
             local_models=tuple(
                 Path(p).expanduser()
                 for p in env.get("SINTONIA_LOCAL_MODELS", "").split(os.pathsep)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from sintonia.errors import ResourceExhausted
 from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import ALLOWED, JobStatus, can_move
 from support import record_model
@@ -103,3 +104,38 @@ def test_jobs_go_with_their_model(queue, store) -> None:
     job = queue.enqueue("a")
     store.delete("a")
     assert queue.get(job.id) is None
+
+
+def test_queue_positions_count_the_jobs_still_waiting_ahead(store) -> None:
+    for name in ("a", "b", "c"):
+        record_model(store, name)
+    queue = JobQueue(store.db)
+    a, b, c = (queue.enqueue(name) for name in ("a", "b", "c"))
+    assert [queue.position(j) for j in (a, b, c)] == [1, 2, 3]
+    queue.request_cancel(a.id)
+    running = queue.claim("w1")  # b
+    assert running.id == b.id and queue.position(running) is None
+    assert queue.position(queue.get(c.id)) == 1
+
+
+def test_admit_refuses_one_job_over_the_owner_limit(store) -> None:
+    for name, owner in (("a", "ann@x.org"), ("b", "ann@x.org"), ("c", "bob@x.org")):
+        record_model(store, name, owner=owner)
+    queue = JobQueue(store.db)
+    queue.admit("ann@x.org", limit=2)
+    queue.enqueue("a")
+    queue.enqueue("b")
+    with pytest.raises(ResourceExhausted, match="2 tuning jobs queued or running; the limit is 2"):
+        queue.admit("ann@x.org", limit=2)
+    queue.admit("bob@x.org", limit=2)  # limits are per user
+    queue.admit("ann@x.org", limit=0)  # 0: no limit
+    queue.finish(queue.claim("w1").id, JobStatus.SUCCEEDED)
+    queue.admit("ann@x.org", limit=2)  # a finished job frees its place
+
+
+def test_only_the_holding_worker_can_finish_a_job(queue) -> None:
+    job = queue.enqueue("a")
+    queue.claim("w1")
+    assert queue.finish(job.id, JobStatus.SUCCEEDED, worker="w2") is False
+    assert queue.get(job.id).status is JobStatus.RUNNING
+    assert queue.finish(job.id, JobStatus.SUCCEEDED, worker="w1") is True

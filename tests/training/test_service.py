@@ -11,7 +11,7 @@ from sintonia.errors import DatasetInvalid, TunedModelExists
 from sintonia.models.catalog import local_base_model
 from sintonia.models.loading import load_tokenizer, pick_runtime
 from sintonia.storage.tuned_models import FailureCode, State
-from sintonia.training.service import DATASET_FILE, TuningRequest, create_tuned_model, run_tuning
+from sintonia.training.service import TuningRequest, create_tuned_model, dataset_file_name, run_tuning
 from sintonia.training.spec import Hyperparameters
 from support import tiny_task
 
@@ -40,10 +40,12 @@ def test_create_records_the_model_and_a_copy_of_its_data(store, request_for, tok
     assert model.name == "tunedModels/tiny-ok" and model.state is State.CREATING
     assert model.base_model == "models/tiny-gemma" and model.base_model_path
     assert model.total_steps == 18 and model.example_count == 24
-    saved = (store.artifact_dir("tiny-ok") / DATASET_FILE).read_text().splitlines()
+    data_file = store.artifact_dir("tiny-ok") / dataset_file_name(model.provenance["dataset_sha256"])
+    saved = data_file.read_text().splitlines()
     assert len(saved) == 24 and '"output": "ok"' in saved[0]
     with pytest.raises(TunedModelExists):
         create_tuned_model(store, request_for(), tokenizer)
+    assert data_file.read_text().splitlines() == saved  # the first model's data is intact
 
 
 def test_examples_too_long_for_the_base_model_create_nothing(store, request_for, tokenizer):
@@ -100,8 +102,9 @@ def test_cancel_before_the_first_epoch_fails_with_cancelled(
 def test_a_damaged_dataset_copy_fails_with_invalid_argument(
     store, settings, request_for, tokenizer
 ) -> None:
-    create_tuned_model(store, request_for(), tokenizer)
-    (store.artifact_dir("tiny-ok") / DATASET_FILE).write_text("not json\n")
+    model = create_tuned_model(store, request_for(), tokenizer)
+    sha = model.provenance["dataset_sha256"]
+    (store.artifact_dir("tiny-ok") / dataset_file_name(sha)).write_text("not json\n")
     model = run_tuning(store, settings, "tiny-ok", pick_runtime("cpu"))
     assert model.state is State.FAILED and model.error_code == FailureCode.INVALID_ARGUMENT
     assert "line 1" in model.error_message

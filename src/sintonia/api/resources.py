@@ -114,6 +114,25 @@ def operation_json(job: Job, model: TunedModel) -> dict[str, Any]:
     return body
 
 
+def job_json(job: Job, queue_position: int | None) -> dict[str, Any]:
+    """Sintonia's own view of a tuning job (not in the Gemini contract): where it is in the
+    queue. Kept out of the operation's metadata, whose type the Google SDKs parse strictly."""
+    body: dict[str, Any] = {
+        "name": f"tunedModels/{job.tuned_model_id}/job",
+        "operation": job.operation_name,
+        "state": job.status.name,
+        "attempts": job.attempts,
+        "createTime": timestamp(job.create_time),
+    }
+    if queue_position is not None:
+        body["queuePosition"] = queue_position
+    if job.start_time:
+        body["startTime"] = timestamp(job.start_time)
+    if job.end_time:
+        body["endTime"] = timestamp(job.end_time)
+    return body
+
+
 def permission_json(permission: Permission) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": permission.name,

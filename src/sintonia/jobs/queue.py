@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 
+from sintonia.errors import ResourceExhausted
 from sintonia.jobs.status import JobStatus, can_move
-from sintonia.storage.db import Database, JobRow
+from sintonia.storage.db import Database, JobRow, TunedModelRow
 from sintonia.storage.names import random_id
 
 LEASE = timedelta(seconds=60)
@@ -146,11 +147,57 @@ class JobQueue:
         with self.db.session() as session:
             return bool(session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id)))
 
-    def finish(self, job_id: str, status: JobStatus) -> None:
+    def position(self, job: Job) -> int | None:
+        """1 for the next job to run, 2 for the one after...; None unless queued."""
+        if job.status is not JobStatus.QUEUED:
+            return None
+        ahead = and_(
+            JobRow.status == JobStatus.QUEUED.value,
+            ~JobRow.cancel_requested,
+            or_(
+                JobRow.create_time < job.create_time,
+                and_(JobRow.create_time == job.create_time, JobRow.id < job.id),
+            ),
+        )
+        with self.db.session() as session:
+            return 1 + session.scalar(select(func.count()).select_from(JobRow).where(ahead))
+
+    def admit(self, owner: str, limit: int) -> None:
+        """Check `owner` may start one more job (`limit` 0: no limit).
+
+        Two creates racing past this check can exceed the limit by one each; the limit is
+        for fair sharing, not a hard quota.
+
+        Raises:
+            ResourceExhausted: `owner` has `limit` jobs queued or running already.
+        """
+        unfinished = self.unfinished_for(owner)
+        if limit and unfinished >= limit:
+            raise ResourceExhausted(
+                f"You have {unfinished} tuning jobs queued or running; the limit is {limit} "
+                "at a time. Wait for one to finish, or cancel one, then try again."
+            )
+
+    def unfinished_for(self, owner: str) -> int:
+        """Jobs of `owner`'s tuned models that are queued or running."""
+        unfinished = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
+        with self.db.session() as session:
+            query = (
+                select(func.count())
+                .select_from(JobRow)
+                .join(TunedModelRow, TunedModelRow.id == JobRow.tuned_model_id)
+                .where(TunedModelRow.owner == owner, JobRow.status.in_(unfinished))
+            )
+            return session.scalar(query)
+
+    def finish(self, job_id: str, status: JobStatus, worker: str | None = None) -> bool:
+        """Move a job on; with `worker`, only if that worker still holds it. False if not."""
         with self.db.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:  # the tuned model was deleted meanwhile
-                return
+                return False
+            if worker is not None and row.worker != worker:
+                return False
             if not can_move(JobStatus(row.status), status):
                 raise ValueError(f"job {job_id}: {row.status} -> {status} is not allowed")
             row.status = status.value
@@ -158,3 +205,4 @@ class JobQueue:
             row.end_time = _now() if status.done else None
             if status is JobStatus.QUEUED:
                 row.worker = None
+            return True

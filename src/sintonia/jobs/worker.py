@@ -2,6 +2,9 @@
 
 Cancellation is cooperative: the recipe asks `should_stop` before every step, and the worker
 answers from the database, so a cancel from any API process reaches it within one step.
+Shutdown too: once `stopping` is set, the step in progress finishes, a checkpoint is written
+and the job goes back to the queue, to resume there. A worker that finds its lease taken
+over (it stalled past the lease) drops the job without writing anything more.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import os
 import shutil
 import socket
 import threading
+from datetime import timedelta
 
 from sintonia.errors import TunedModelNotFound
 from sintonia.jobs.queue import Job, JobQueue
@@ -24,9 +28,9 @@ from sintonia.training.service import run_tuning
 log = logging.getLogger(__name__)
 
 
-class _Shutdown(BaseException):  # noqa: N818 - not an error: unwinds past `except Exception`
-    """Raised from `should_stop` when the worker is told to stop: the job goes back to the
-    queue instead of ending, so it runs again later rather than being taken as cancelled."""
+class _LeaseLost(BaseException):  # noqa: N818 - not an error: unwinds past `except Exception`
+    """Raised from `should_stop` when another worker holds the job now: this one must leave
+    its records alone, not end the model nor hand the job back."""
 
 
 def default_worker_id() -> str:
@@ -39,7 +43,7 @@ class Worker:
         self.id = worker_id or default_worker_id()
         self.db = Database(settings.database_url)
         self.store = TunedModelStore(self.db, settings.artifacts_dir)
-        self.queue = JobQueue(self.db)
+        self.queue = JobQueue(self.db, timedelta(seconds=settings.job_lease_seconds))
         self.runtime: Runtime = pick_runtime(settings.device)
         self.stopping = threading.Event()
 
@@ -73,10 +77,12 @@ class Worker:
                 log.warning("lost the lease on %s", job.operation_name)
 
     def _should_stop(self, job: Job) -> bool:
-        if self.stopping.is_set():
-            raise _Shutdown
         current = self.queue.get(job.id)
-        return current is None or current.cancel_requested  # None: the model was deleted
+        if current is None:  # the model was deleted
+            return True
+        if current.worker != self.id or current.status is not JobStatus.RUNNING:
+            raise _LeaseLost
+        return current.cancel_requested
 
     def _run(self, job: Job) -> None:
         try:
@@ -86,18 +92,22 @@ class Worker:
                 job.tuned_model_id,
                 self.runtime,
                 should_stop=lambda: self._should_stop(job),
+                should_pause=self.stopping.is_set,
             )
         except TunedModelNotFound:
             # Deleted while training: drop whatever the last step wrote after the delete.
             shutil.rmtree(self.store.artifact_dir(job.tuned_model_id), ignore_errors=True)
             return
-        except _Shutdown:
-            self.queue.finish(job.id, JobStatus.QUEUED)
+        except _LeaseLost:
+            log.warning("%s was taken over by another worker; dropped here", job.operation_name)
+            return
+        if model.state is State.CREATING:  # paused by `stopping`, with a checkpoint
+            self.queue.finish(job.id, JobStatus.QUEUED, self.id)
             log.info("%s handed back to the queue", job.operation_name)
             return
         if self.queue.cancel_requested(job.id):
             status = JobStatus.CANCELLED
         else:
             status = JobStatus.SUCCEEDED if model.state is State.ACTIVE else JobStatus.FAILED
-        self.queue.finish(job.id, status)
+        self.queue.finish(job.id, status, self.id)
         log.info("%s ended %s (%s)", job.operation_name, status, model.state)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sintonia.datasets.format import PromptFormat
 from sintonia.errors import TunedModelExists, TunedModelNotFound
 from sintonia.storage.db import Database, SnapshotRow, TunedModelRow
+from sintonia.storage.names import check_id
 from sintonia.training.progress import Snapshot
 from sintonia.training.spec import Hyperparameters
 
@@ -52,6 +53,16 @@ class NewTunedModel:
     top_p: float | None = None
     top_k: int | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResumePoint:
+    """Where a resumed run picks up: its checkpoint's step and last whole epoch."""
+
+    step: int
+    epochs_completed: int
+    adapter_dir: Path | None
+    """The last whole epoch's adapter, None before the first epoch ends."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +110,12 @@ class TunedModelStore:
         self.artifacts_dir = artifacts_dir
 
     def artifact_dir(self, model_id: str) -> Path:
-        """Folder of a tuned model's files: dataset.jsonl, adapters/epoch-NNNN/."""
-        return self.artifacts_dir / model_id
+        """Folder of a tuned model's files: dataset.jsonl, adapters/epoch-NNNN/.
+
+        Raises:
+            InvalidArgument: an id outside the pattern, which could name another folder.
+        """
+        return self.artifacts_dir / check_id(model_id, "tuned model")
 
     def create(self, new: NewTunedModel) -> TunedModel:
         """Record a tuned model in state CREATING.
@@ -159,15 +174,27 @@ class TunedModelStore:
         shutil.rmtree(self.artifact_dir(model_id), ignore_errors=True)
 
     def mark_started(
-        self, model_id: str, prompt_format: PromptFormat, provenance: dict[str, Any]
+        self,
+        model_id: str,
+        prompt_format: PromptFormat,
+        provenance: dict[str, Any],
+        resumed: ResumePoint | None = None,
     ) -> None:
-        """Training (re)starts: a job restarted after a lost worker begins from step 0."""
+        """Training (re)starts: from step 0, or from a checkpoint's step.
+
+        The records are trimmed to the resume point, so the steps the run takes again
+        replace what a lost worker wrote after its last checkpoint: no gaps, no doubles.
+        """
+        step, epochs = (resumed.step, resumed.epochs_completed) if resumed else (0, 0)
+        adapter = resumed.adapter_dir if resumed else None
         with self.db.session() as session:
             row = self._row(session, model_id)
-            row.snapshots.clear()
-            row.completed_steps = row.epochs_completed = 0
-            row.adapter_dir = None
-            row.start_time = row.update_time = _now()
+            row.snapshots = [s for s in row.snapshots if s.step <= step]
+            row.completed_steps, row.epochs_completed = step, epochs
+            row.adapter_dir = str(adapter.relative_to(self.artifacts_dir)) if adapter else None
+            now = _now()
+            row.start_time = row.start_time if resumed else now
+            row.update_time = now
             row.prompt_format = prompt_format.to_dict()
             row.provenance = {**row.provenance, **provenance}
 
@@ -187,7 +214,8 @@ class TunedModelStore:
     def add_snapshot(self, model_id: str, snapshot: Snapshot) -> None:
         with self.db.session() as session:
             row = self._row(session, model_id)
-            session.add(
+            # merge, not add: a step a lost worker wrote late is overwritten, not a crash
+            session.merge(
                 SnapshotRow(
                     tuned_model_id=model_id,
                     step=snapshot.step,

@@ -4,11 +4,15 @@ No trainer framework. The pieces it is built from are small and tested on their 
 `plan_steps` (data order), `collate` (padding and label mask), `output_token_loss` (logits
 only where labels are). The base model's weights stay frozen (bf16 where the hardware is fast
 at it); the LoRA matrices and AdamW's state are fp32.
+
+A run can stop in three ways: done, cancelled (`should_stop`: keep the last whole epoch), or
+paused (`should_pause`: write a checkpoint and come back later, see `checkpoint.py`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +25,9 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import PreTrainedModel
 
 from sintonia.datasets.format import EncodedExample
+from sintonia.training import checkpoint as checkpoints
 from sintonia.training.batches import PAD_MULTIPLE, collate, plan_steps
+from sintonia.training.checkpoint import Checkpoint
 from sintonia.training.loss import output_token_loss
 from sintonia.training.memory import map_large_allocations
 from sintonia.training.progress import Snapshot
@@ -30,6 +36,7 @@ from sintonia.training.spec import Hyperparameters
 # The attention and MLP projections of Llama-style blocks (Gemma, SmolLM2, Qwen, Mistral...).
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 MAX_GRAD_NORM = 1.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,24 @@ class TuningOutcome:
     """The last completed epoch's adapter; None when no epoch completed."""
 
     cancelled: bool
+    paused: bool = False
+    """Stopped by `should_pause` with a checkpoint written: the run is to be resumed."""
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """Where and how often the loop saves its resumable state."""
+
+    path: Path
+    every: int
+    """Steps between checkpoints (also one at each epoch's end); 0: epoch ends only."""
+
+    fingerprint: dict[str, object]
+    resume: Checkpoint | None = None
+    """The state to continue from (read by the caller, who also trims its records)."""
+
+    def due(self, number: int, ends_epoch: bool) -> bool:
+        return ends_epoch or (self.every > 0 and number % self.every == 0)
 
 
 def epoch_adapter_dir(output_dir: Path, epoch: int) -> Path:
@@ -68,6 +93,8 @@ def tune(
     on_step: Callable[[Snapshot], None] = lambda _snapshot: None,
     on_epoch: Callable[[int, Path], None] = lambda _epoch, _path: None,
     should_stop: Callable[[], bool] = lambda: False,
+    should_pause: Callable[[], bool] = lambda: False,
+    checkpointing: Checkpointing | None = None,
 ) -> TuningOutcome:
     """Tune LoRA adapters on `base` and save one adapter per completed epoch.
 
@@ -82,6 +109,10 @@ def tune(
         on_epoch: called with (epoch, adapter folder) once an epoch's adapter is saved.
         should_stop: checked before every step; when it returns True the run stops and
             keeps the last completed epoch.
+        should_pause: checked before every step; when it returns True the run writes a
+            checkpoint and returns, to be resumed later.
+        checkpointing: where to save resumable state and the state to resume from; None
+            for a run that cannot be resumed.
 
     Returns:
         What was done, and where the last completed epoch's adapter is.
@@ -110,11 +141,33 @@ def tune(
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1 - i / len(steps))
     output_dir.mkdir(parents=True, exist_ok=True)
     last_adapter: Path | None = None
-    epochs_done = 0
-    completed = 0
+    epochs_done = completed = saved = 0
+    resume = checkpointing.resume if checkpointing else None
+    if resume is not None:
+        _restore(model, optimizer, schedule, resume)
+        saved = completed = resume.step
+        epochs_done = resume.epochs_completed
+        last_adapter = epoch_adapter_dir(output_dir, epochs_done) if epochs_done else None
+
+    def save_checkpoint() -> None:
+        nonlocal saved
+        state = _capture(model, optimizer, schedule, completed, epochs_done, checkpointing)
+        try:
+            checkpoints.write(checkpointing.path, state)
+            saved = completed
+        except OSError as exc:  # e.g. a full disk: keep training, the last one still holds
+            log.warning("checkpoint at step %d not written: %s", completed, exc)
+
     for number, step in enumerate(steps, start=1):
+        if number <= completed:  # taken before the checkpoint we resumed from
+            continue
         if should_stop():
             break
+        if should_pause():
+            if checkpointing is not None and saved < completed:
+                save_checkpoint()
+            model.eval()
+            return TuningOutcome(completed, epochs_done, last_adapter, False, paused=True)
         batch = collate([examples[i] for i in step.indices], pad_id, PAD_MULTIPLE).to(device)
 
         loss = output_token_loss(causal_lm, batch)  # mean over the batch's output tokens
@@ -135,9 +188,50 @@ def tune(
             )
             epochs_done = epoch
             on_epoch(epoch, last_adapter)
+        if (
+            checkpointing
+            and number < len(steps)
+            and checkpointing.due(number, bool(step.ends_epochs))
+        ):
+            save_checkpoint()
 
     model.eval()
     return TuningOutcome(completed, epochs_done, last_adapter, cancelled=completed < len(steps))
+
+
+def _capture(
+    model: PeftModel,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    step: int,
+    epochs_completed: int,
+    checkpointing: Checkpointing,
+) -> Checkpoint:
+    weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    return Checkpoint(
+        step=step,
+        epochs_completed=epochs_completed,
+        fingerprint=checkpointing.fingerprint,
+        weights=weights,
+        optimizer=optimizer.state_dict(),
+        schedule=schedule.state_dict(),
+        rng=torch.get_rng_state(),
+    )
+
+
+def _restore(
+    model: PeftModel,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler,
+    state: Checkpoint,
+) -> None:
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if parameter.requires_grad:
+                parameter.copy_(state.weights[name])
+    optimizer.load_state_dict(state.optimizer)
+    schedule.load_state_dict(state.schedule)
+    torch.set_rng_state(state.rng)
 
 
 def _has_module(model: torch.nn.Module, suffix: str) -> bool:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from transformers import PreTrainedTokenizerBase as Tokenizer
 
@@ -23,21 +23,25 @@ from sintonia.models.catalog import (
 )
 from sintonia.models.loading import Runtime, load_network, load_tokenizer
 from sintonia.settings import Settings
+from sintonia.storage.files import write_atomically
 from sintonia.storage.names import check_display_name, check_tuned_model_id, make_tuned_model_id
 from sintonia.storage.tuned_models import (
     FailureCode,
     NewTunedModel,
+    ResumePoint,
     State,
     TunedModel,
     TunedModelStore,
 )
+from sintonia.training import checkpoint
 from sintonia.training.memory import release_freed_memory
 from sintonia.training.progress import Snapshot
-from sintonia.training.recipe import tune
+from sintonia.training.recipe import Checkpointing, epoch_adapter_dir, tune
 from sintonia.training.spec import Hyperparameters
 
 log = logging.getLogger(__name__)
-DATASET_FILE = "dataset.jsonl"
+ADAPTERS = "adapters"
+CHECKPOINT_FILE = "checkpoint.pt"
 _VERSIONED = ("sintonia", "torch", "transformers", "peft")
 
 
@@ -86,32 +90,44 @@ def create_tuned_model(
     encode_dataset(fmt, tokenizer, request.dataset, base.input_token_limit)
     hp = request.hyperparameters
     local = base.source.path if isinstance(base.source, LocalDirectory) else None
-    model = store.create(
-        NewTunedModel(
-            id=model_id,
-            base_model=base.name,
-            base_model_path=str(local) if local else None,
-            hyperparameters=hp,
-            example_count=len(request.dataset),
-            total_steps=hp.total_steps(len(request.dataset)),
-            display_name=display_name,
-            description=request.description,
-            owner=request.owner,
-            temperature=request.temperature,
-            top_p=request.top_p,
-            top_k=request.top_k,
-            provenance={
-                "dataset_sha256": request.dataset.sha256,
-                "dataset_source": request.dataset.source,
-            },
+    # The data is on disk before the model is recorded: a model acknowledged to a client
+    # always has its data, even after a crash right after the answer.
+    data_file = store.artifact_dir(model_id) / dataset_file_name(request.dataset.sha256)
+    staged = not data_file.exists()
+    if staged:
+        text = request.dataset.to_jsonl().encode()
+        write_atomically(data_file, lambda handle: handle.write(text))
+    try:
+        model = store.create(
+            NewTunedModel(
+                id=model_id,
+                base_model=base.name,
+                base_model_path=str(local) if local else None,
+                hyperparameters=hp,
+                example_count=len(request.dataset),
+                total_steps=hp.total_steps(len(request.dataset)),
+                display_name=display_name,
+                description=request.description,
+                owner=request.owner,
+                temperature=request.temperature,
+                top_p=request.top_p,
+                top_k=request.top_k,
+                provenance={
+                    "dataset_sha256": request.dataset.sha256,
+                    "dataset_source": request.dataset.source,
+                },
+            )
         )
-    )
-    folder = store.artifact_dir(model_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    scratch = folder / f".{DATASET_FILE}.tmp"
-    scratch.write_text(request.dataset.to_jsonl(), encoding="utf-8")
-    os.replace(scratch, folder / DATASET_FILE)
+    except BaseException:
+        if staged:  # not if the file was there already: it is another model's data
+            data_file.unlink(missing_ok=True)
+        raise
     return model
+
+
+def dataset_file_name(sha256: str) -> str:
+    # Named by content: two requests racing for one id never overwrite each other's data.
+    return f"dataset-{sha256[:16]}.jsonl"
 
 
 def _encode(
@@ -139,19 +155,23 @@ def run_tuning(
     runtime: Runtime,
     *,
     should_stop: Callable[[], bool] = lambda: False,
+    should_pause: Callable[[], bool] = lambda: False,
     on_step: Callable[[Snapshot], None] = lambda _s: None,
 ) -> TunedModel:
     """Tune a recorded model, storing every snapshot and each epoch's adapter as it goes.
 
+    A run resumes from the model's checkpoint when there is one (a worker was lost or
+    paused), and writes one every `settings.checkpoint_every` steps and at each epoch's end.
     The model ends ACTIVE with its last completed epoch (also when cancelled), or FAILED
     with a google.rpc code: CANCELLED before any epoch completed, INVALID_ARGUMENT for data
-    the base model cannot take, INTERNAL for anything else.
+    the base model cannot take, INTERNAL for anything else. When `should_pause` stops the
+    run, the model stays CREATING, to be resumed.
     """
     model = store.get(model_id)
     folder = store.artifact_dir(model_id)
     try:
         base = resolve_base_model(model.base_model, model.base_model_path)
-        dataset = read_dataset(folder / DATASET_FILE)
+        dataset = read_dataset(folder / dataset_file_name(model.provenance["dataset_sha256"]))
         fmt, encoded, pad_id = _encode(base, settings.models_dir, dataset)
         network = load_network(base, settings.models_dir, runtime)
         manifest = {
@@ -165,7 +185,8 @@ def run_tuning(
             "device": str(runtime.device),
             "dtype": str(runtime.dtype).removeprefix("torch."),
         }
-        store.mark_started(model_id, fmt, manifest)
+        checkpointing = _checkpointing(folder, settings, manifest)
+        store.mark_started(model_id, fmt, manifest, _resume_point(checkpointing, folder))
 
         def record(snapshot: Snapshot) -> None:
             store.add_snapshot(model_id, snapshot)
@@ -175,24 +196,65 @@ def run_tuning(
             network,
             encoded,
             model.hyperparameters,
-            folder / "adapters",
+            folder / ADAPTERS,
             pad_id=pad_id,
             manifest=manifest,
             on_step=record,
             should_stop=should_stop,
+            should_pause=should_pause,
+            checkpointing=checkpointing,
             on_epoch=lambda epoch, path: store.record_epoch(model_id, epoch, path),
         )
     except DatasetInvalid as exc:
-        return store.finish(model_id, State.FAILED, FailureCode.INVALID_ARGUMENT, str(exc))
+        return end_tuning(store, model_id, State.FAILED, FailureCode.INVALID_ARGUMENT, str(exc))
     except Exception as exc:
         log.exception("tuning %s failed", model_id)
-        return store.finish(model_id, State.FAILED, FailureCode.INTERNAL, f"Tuning failed: {exc}")
+        return end_tuning(
+            store, model_id, State.FAILED, FailureCode.INTERNAL, f"Tuning failed: {exc}"
+        )
+    if outcome.paused:
+        return store.get(model_id)
     if outcome.adapter_dir is None:
-        return store.finish(
+        return end_tuning(
+            store,
             model_id,
             State.FAILED,
             FailureCode.CANCELLED,
             f"Tuning was cancelled after {outcome.completed_steps} steps, before the first "
             "epoch completed; no adapter was kept.",
         )
-    return store.finish(model_id, State.ACTIVE)
+    return end_tuning(store, model_id, State.ACTIVE)
+
+
+def _checkpointing(folder: Path, settings: Settings, manifest: dict[str, Any]) -> Checkpointing:
+    # A checkpoint is resumed only by the same run: same data, hyperparameters and base.
+    fingerprint = {
+        key: manifest[key]
+        for key in ("base_model", "prompt_format", "hyperparameters", "dataset_sha256")
+    }
+    path = folder / CHECKPOINT_FILE
+    return Checkpointing(
+        path, settings.checkpoint_every, fingerprint, checkpoint.read(path, fingerprint)
+    )
+
+
+def _resume_point(checkpointing: Checkpointing, folder: Path) -> ResumePoint | None:
+    state = checkpointing.resume
+    if state is None:
+        return None
+    epochs = state.epochs_completed
+    adapter = epoch_adapter_dir(folder / ADAPTERS, epochs) if epochs else None
+    return ResumePoint(state.step, epochs, adapter)
+
+
+def end_tuning(
+    store: TunedModelStore,
+    model_id: str,
+    state: State,
+    code: FailureCode | None = None,
+    message: str | None = None,
+) -> TunedModel:
+    """Finish the model; its checkpoint is then of no more use (the epoch adapters stay)."""
+    model = store.finish(model_id, state, code, message)
+    (store.artifact_dir(model_id) / CHECKPOINT_FILE).unlink(missing_ok=True)
+    return model

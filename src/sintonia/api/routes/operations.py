@@ -15,7 +15,7 @@ from sintonia.api.deps import (
     require_scope,
 )
 from sintonia.api.paging import next_page_token, page_window
-from sintonia.api.resources import operation_json
+from sintonia.api.resources import job_json, operation_json
 from sintonia.auth.access import Role
 from sintonia.errors import InvalidArgument, NotFound
 from sintonia.jobs.cancel import cancel_tuning
@@ -31,6 +31,17 @@ def get(model_id: str, op_id: str, svc: ServicesDep, caller: PrincipalDep) -> di
     if job is None or job.tuned_model_id != model.id:
         raise NotFound(f"Operation {model.name}/operations/{op_id} does not exist.")
     return operation_json(job, svc.store.get(model.id))
+
+
+@router.get("/tunedModels/{model_id}/job")
+def get_job(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+    """The model's latest tuning job, with its place in the queue while it waits."""
+    require_scope(caller, "ModelService.GetTuningJob", *READ)
+    model = authorized_model(svc, caller, model_id, Role.READER)
+    jobs = svc.queue.for_model(model.id)
+    if not jobs:
+        raise NotFound(f"{model.name} has no tuning job.")
+    return job_json(jobs[-1], svc.queue.position(jobs[-1]))
 
 
 @router.get("/tunedModels/{model_id}/operations")

@@ -107,6 +107,7 @@ def _create(
         owner=caller.email,
     )
     check_sampling(base.max_temperature, body.temperature, body.topP, body.topK)
+    svc.queue.admit(caller.email, svc.settings.max_jobs_per_user)
     model = create_tuned_model(svc.store, request, svc.engines.tokenizer(base))
     svc.permissions.add_owner(model.id, caller.email)
     job = svc.queue.enqueue(model.id)
