@@ -4,7 +4,8 @@ SintoniaError
 ├── InvalidArgument               the caller sent something wrong
 │   ├── DatasetInvalid            every problem of a dataset, each with its location
 │   ├── HyperparametersInvalid
-│   └── UnsupportedRequest        a generation request a tuned model cannot serve
+│   ├── UnsupportedRequest        a generation request a tuned model cannot serve
+│   └── PayloadTooLarge           a request body past the server's limit
 ├── NotFound
 │   ├── BaseModelNotFound
 │   └── TunedModelNotFound
@@ -63,6 +64,19 @@ class HyperparametersInvalid(InvalidArgument):
 
 class UnsupportedRequest(InvalidArgument):
     pass
+
+
+class PayloadTooLarge(InvalidArgument):
+    """A request body longer than the server accepts, refused before it is read whole."""
+
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        self.limit = limit
+        sent = f"it declares {declared:,} bytes" if declared is not None else "more was sent"
+        # The first sentence is the real API's wording for the same refusal.
+        super().__init__(
+            f"Request payload size exceeds the limit: {limit} bytes ({sent}). Send a smaller "
+            "request: a dataset file may be at most 4 MB."
+        )
 
 
 class NotFound(SintoniaError):

@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sintonia.errors import InvalidArgument
 from sintonia.storage.names import (
     ID_PATTERN,
     check_display_name,
+    check_id,
     check_tuned_model_id,
     make_tuned_model_id,
+    random_id,
 )
 
 MADE_ID = re.compile(r"[a-z][a-z0-9-]*-[a-z0-9]{12}")
@@ -57,7 +61,8 @@ def test_invalid_ids_are_refused(bad: str) -> None:
     with pytest.raises(InvalidArgument) as info:
         check_tuned_model_id(bad)
     message = str(info.value)
-    assert f"Invalid tuned model id '{bad.removeprefix('tunedModels/')}'" in message
+    # Quoted as Python does, so control characters such as NUL show in the message.
+    assert f"Invalid tuned model id {bad.removeprefix('tunedModels/')!r}" in message
     assert "1 to 40 lowercase letters, digits and hyphens, starting with a letter" in message
 
 
@@ -125,3 +130,52 @@ def test_display_name_within_limit(name: str) -> None:
 def test_display_name_over_limit() -> None:
     with pytest.raises(InvalidArgument, match=r"displayName is 41 characters; the limit is 40\."):
         check_display_name("x" * 41)
+
+
+@pytest.mark.parametrize("length", [1, 2, 8, 12, 40])
+def test_generated_ids_always_match_the_pattern(length: int) -> None:
+    # Operation and permission ids are checked against the pattern when they come back in a
+    # URL, so an id the server made must never break it (a leading digit once could).
+    assert all(ID_PATTERN.fullmatch(random_id(length)) for _ in range(500))
+
+
+HOSTILE_IDS = [
+    "..",
+    ".",
+    "../etc",
+    "a/../../b",
+    "/etc/passwd",
+    "a%2Fb",
+    "a\x00b",
+    "a\\b",
+    "C:\\Windows",
+    "~root",
+    "a\nb",
+    "",
+]
+
+
+@pytest.mark.parametrize("bad", HOSTILE_IDS)
+@pytest.mark.parametrize("kind", ["tuned model", "operation", "permission"])
+def test_path_like_ids_are_refused(bad: str, kind: str) -> None:
+    with pytest.raises(InvalidArgument, match=f"Invalid {kind} id"):
+        check_id(bad, kind)
+
+
+@pytest.mark.parametrize("bad", HOSTILE_IDS)
+def test_no_id_outside_the_pattern_becomes_an_artifact_path(store, bad: str) -> None:
+    with pytest.raises(InvalidArgument):
+        store.artifact_dir(bad)
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_either_refused_or_a_plain_child_folder_name(text: str) -> None:
+    from pathlib import Path
+
+    root = Path("/srv/sintonia/tuned")
+    try:
+        checked = check_id(text, "tuned model")
+    except InvalidArgument:
+        return
+    assert (root / checked).parent == root and (root / checked).name == text
+    assert set(checked) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")

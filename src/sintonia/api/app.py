@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from sintonia import __version__
 from sintonia.api import errors
 from sintonia.api.deps import Services
+from sintonia.api.limits import BodyLimit
 from sintonia.api.routes import models, operations, permissions, tuned_models
 from sintonia.settings import Settings
 
@@ -20,6 +21,7 @@ def create_app(settings: Settings, *, auth_enabled: bool = True) -> FastAPI:
     )
     app.state.services = Services.open(settings, auth_enabled)
     errors.install(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     # Operations and permissions first: their paths are longer than tunedModels/{target}.
     for version in ("v1beta", "v1"):
         for module in (operations, permissions, tuned_models, models):

@@ -20,6 +20,8 @@ SERVICE = "generativelanguage.googleapis.com"
 # (exception class, HTTP status, canonical status). First match wins: subclasses first.
 TABLE: list[tuple[type[errors.SintoniaError], int, str]] = [
     (errors.ApiKeyInvalid, 400, "INVALID_ARGUMENT"),
+    # 413, but INVALID_ARGUMENT as the real API says for an oversized request: not retryable.
+    (errors.PayloadTooLarge, 413, "INVALID_ARGUMENT"),
     (errors.InvalidArgument, 400, "INVALID_ARGUMENT"),
     (errors.Unauthenticated, 401, "UNAUTHENTICATED"),
     (errors.PermissionDenied, 403, "PERMISSION_DENIED"),

@@ -7,6 +7,7 @@ numbers). Each of those variations is undone here, once, so the schemas see one 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -25,28 +26,57 @@ ENUMS: dict[str, dict[int, str]] = {
 # Free-form maps whose keys are data, not field names: left as they are.
 _OPAQUE = {"metadata", "labels"}
 
+# The deepest real body (tuningTask.trainingData.examples.examples[i].textInput) is 6 levels;
+# a limit far above that stops a hostile one from exhausting Python's recursion limit.
+MAX_DEPTH = 64
+
+# Half of a UTF-16 pair, which JSON can spell alone ("\\ud800"): not text, and UTF-8 (the
+# database, the files, the response) cannot store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 
 def camel(key: str) -> str:
     """text_input -> textInput; camelCase keys pass through."""
     return _SNAKE.sub(lambda m: m.group(1).upper(), key)
 
 
-def normalize(value: Any) -> Any:
-    """camelCase every key and turn enum numbers into names, recursively."""
+def normalize(value: Any, depth: int = 0, *, rename: bool = True) -> Any:
+    """camelCase every key and turn enum numbers into names, recursively.
+
+    Raises:
+        InvalidArgument: nested deeper than MAX_DEPTH, or a string that is not Unicode text.
+    """
+    if depth > MAX_DEPTH:
+        raise InvalidArgument(
+            f"Invalid JSON payload received: nested more than {MAX_DEPTH} levels deep."
+        )
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        # json.loads reads NaN, Infinity and 1e999; no field means them, and a response
+        # holding one would not be JSON at all.
+        raise InvalidArgument(f"Invalid JSON payload received: {value} is not a finite number.")
     if isinstance(value, list):
-        return [normalize(v) for v in value]
+        return [normalize(v, depth + 1, rename=rename) for v in value]
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] = {}
     for key, item in value.items():
-        name = camel(key)
-        if name in _OPAQUE:
-            out[name] = item
-        elif name in ENUMS and isinstance(item, int) and not isinstance(item, bool):
+        name = camel(_text(key)) if rename else _text(key)
+        if name in ENUMS and rename and isinstance(item, int) and not isinstance(item, bool):
             out[name] = ENUMS[name].get(item, item)
         else:
-            out[name] = normalize(item)
+            out[name] = normalize(item, depth + 1, rename=rename and name not in _OPAQUE)
     return out
+
+
+def _text(value: str) -> str:
+    if (half := _SURROGATE.search(value)) is not None:
+        raise InvalidArgument(
+            f"Invalid JSON payload received: U+{ord(half.group()):04X} is half of a UTF-16 "
+            "surrogate pair on its own, which is not text."
+        )
+    return value
 
 
 def parse_body(raw: bytes, *, required: bool = True) -> dict[str, Any]:

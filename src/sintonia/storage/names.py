@@ -1,4 +1,9 @@
-"""Tuned-model ids: the Gemini resource-name rules, and names made from a display name."""
+"""Resource ids: the Gemini resource-name rules, and names made from a display name.
+
+Every id that arrives in a URL (tuned model, operation, permission) passes `check_id` before
+it is looked up, and `TunedModelStore.artifact_dir` checks again before an id becomes a
+path: the pattern has no "/", "." or NUL, so no id can name a file outside its folder.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,33 @@ _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
 def random_id(length: int) -> str:
-    """Lowercase letters and digits, from a cryptographic source: ids of operations,
-    permissions and keys, and the suffix of generated tuned-model names."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+    """A letter, then lowercase letters and digits, from a cryptographic source: ids of
+    operations, permissions and keys, and the suffix of generated tuned-model names. The
+    leading letter keeps every generated id within ID_PATTERN."""
+    first = secrets.choice(string.ascii_lowercase)
+    return first + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length - 1))
+
+
+def check_id(value: str, kind: str) -> str:
+    """Check one resource id against the Gemini pattern.
+
+    Args:
+        value: the id, as it came in the URL.
+        kind: what it names ("tuned model", "operation", "permission"), for the message.
+
+    Returns:
+        The id, unchanged.
+
+    Raises:
+        InvalidArgument: the id breaks the pattern.
+    """
+    if not ID_PATTERN.fullmatch(value):
+        shown = value if len(value) <= 60 else value[:60] + "…"
+        raise InvalidArgument(
+            f"Invalid {kind} id {shown!r}: use 1 to 40 lowercase letters, digits and "
+            "hyphens, starting with a letter and not ending with a hyphen."
+        )
+    return value
 
 
 def check_tuned_model_id(model_id: str) -> str:
@@ -25,13 +54,7 @@ def check_tuned_model_id(model_id: str) -> str:
     Raises:
         InvalidArgument: the id breaks the pattern (this also keeps ids out of file paths).
     """
-    bare = model_id.removeprefix("tunedModels/")
-    if not ID_PATTERN.fullmatch(bare):
-        raise InvalidArgument(
-            f"Invalid tuned model id '{bare}': use 1 to 40 lowercase letters, digits and "
-            "hyphens, starting with a letter and not ending with a hyphen."
-        )
-    return bare
+    return check_id(model_id.removeprefix("tunedModels/"), "tuned model")
 
 
 def make_tuned_model_id(display_name: str) -> str:
