@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test bench lint clean
+.PHONY: setup demo test bench bench-load lint clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,11 @@ test: setup
 bench: setup
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
+
+# A bounded load test of a live server on 127.0.0.1 (SQLite, and PostgreSQL when one
+# answers), side by side: throughput and p50/p99 latency per route (bench/README.md).
+bench-load: setup
+	$(BIN)/python -m bench.load
 
 lint: setup
 	$(BIN)/ruff check src tests bench
