@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,4 +104,80 @@ def wait_until(condition, timeout: float = 240) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"not reached within {timeout} s"
+        time.sleep(0.2)
+
+
+@contextmanager
+def live_server(home: Path, tiny_model_dir: Path, *, workers: int = 1) -> Iterator[Server]:
+    """`sintonia serve` on a free port of 127.0.0.1 (uvicorn + its worker processes), with
+    the tiny model as a local base model and a key per role (see `Server.keys`)."""
+    keys = make_keys(f"sqlite:///{home / 'sintonia.db'}")
+    live, process = spawn_server(home, tiny_model_dir, keys, workers=workers)
+    try:
+        yield live
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def make_keys(database_url: str) -> dict[str, str]:
+    """A key per role, stored in the server's database; returns the plaintext keys."""
+    from sintonia.auth.keys import KeyStore
+    from sintonia.auth.scopes import Scope
+    from sintonia.storage.db import Database
+
+    db = Database(database_url)
+    store = KeyStore(db)
+    both = frozenset({Scope.TUNING, Scope.GENERATE})
+    keys = {
+        "owner": store.create("owner", "owner@example.com", both)[0],
+        "writer": store.create("writer", "writer@example.com", both)[0],
+        "reader": store.create("reader", "reader@example.com", both)[0],
+        "stranger": store.create("stranger", "eve@example.com", both)[0],
+        "readonly": store.create("ro", "owner@example.com", frozenset({Scope.TUNING_READONLY}))[0],
+        "generate_only": store.create("gen", "owner@example.com", frozenset({Scope.GENERATE}))[0],
+    }
+    revoked, key = store.create("revoked", "owner@example.com", both)
+    store.revoke(key.id)
+    keys["revoked"] = revoked
+    db.close()
+    return keys
+
+
+def spawn_server(
+    home: Path,
+    tiny_model_dir: Path,
+    keys: dict[str, str],
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+) -> tuple[Server, subprocess.Popen]:
+    """Start `sintonia serve` over `home` and wait until it answers; the caller stops it."""
+    environ = {
+        **os.environ,
+        "SINTONIA_HOME": str(home),
+        "SINTONIA_MODELS_DIR": str(MODELS_CACHE),
+        "SINTONIA_LOCAL_MODELS": str(tiny_model_dir),
+        **(env or {}),
+    }
+    port = free_port()
+    with (home / "server.log").open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sintonia.cli", "serve", "--port", str(port)]
+            + ["--workers", str(workers)],
+            env=environ,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    live = Server(f"http://127.0.0.1:{port}", home, keys)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if live.call("GET", "/v1beta/models")[0] == 200:
+                return live, process
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError((home / "server.log").read_text())
         time.sleep(0.2)
