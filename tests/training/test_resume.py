@@ -50,18 +50,18 @@ def tuning(tiny_model_dir: Path, settings, store):
     return create, run
 
 
-def _weights(model) -> dict[str, torch.Tensor]:
-    return load_file(model.adapter_dir / "adapter_model.safetensors")
+def _weights(model, store) -> dict[str, torch.Tensor]:
+    return load_file(store.artifacts.path(model.adapter_key) / "adapter_model.safetensors")
 
 
-def _assert_same_run(resumed, reference) -> None:
+def _assert_same_run(resumed, reference, store) -> None:
     assert resumed.state is State.ACTIVE and resumed.epochs_completed == 3
     assert [s.step for s in resumed.snapshots] == list(range(1, 19))
     assert [s.epoch for s in resumed.snapshots] == [s.epoch for s in reference.snapshots]
     losses = [s.mean_loss for s in resumed.snapshots]
     assert losses == pytest.approx([s.mean_loss for s in reference.snapshots], rel=1e-4)
-    expected = _weights(reference)
-    for name, tensor in _weights(resumed).items():
+    expected = _weights(reference, store)
+    for name, tensor in _weights(resumed, store).items():
         torch.testing.assert_close(tensor, expected[name], rtol=1e-4, atol=1e-6)
 
 
@@ -73,13 +73,13 @@ def test_a_paused_run_checkpoints_and_resumes_where_it_stopped(tuning, store) ->
     steps = []
     paused = run("paused", on_step=steps.append, should_pause=lambda: len(steps) == 7)
     assert paused.state is State.CREATING and paused.completed_steps == 7
-    assert (store.artifact_dir("paused") / CHECKPOINT_FILE).is_file()
+    assert store.artifacts.path(f"paused/{CHECKPOINT_FILE}").is_file()
 
     resumed = run("paused", on_step=steps.append)
 
     assert [s.step for s in steps] == list(range(1, 19))  # steps 1-7 were not taken again
-    _assert_same_run(resumed, reference)
-    assert not (store.artifact_dir("paused") / CHECKPOINT_FILE).exists()  # done: removed
+    _assert_same_run(resumed, reference, store)
+    assert not store.artifacts.path(f"paused/{CHECKPOINT_FILE}").exists()  # done: removed
 
 
 @pytest.mark.parametrize("killed_at", [2, 8, 11])
@@ -112,7 +112,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tuning, store, killed_at:
     assert [s.step for s in taken] == list(range(last_checkpoint + 1, 19))
     # The lost steps' records went as the run resumed, not just when they were retaken.
     assert recorded_then[0] == list(range(1, last_checkpoint + 2))
-    _assert_same_run(resumed, reference)
+    _assert_same_run(resumed, reference, store)
 
 
 @pytest.mark.parametrize("damage", ["another run's", "unreadable"])
@@ -122,13 +122,28 @@ def test_a_checkpoint_that_does_not_fit_is_ignored(tuning, store, damage: str) -
     steps = []
     run("first", on_step=steps.append, should_pause=lambda: len(steps) == 5)
     create("second", learning_rate=0.02)  # same data, another run
-    checkpoint = (store.artifact_dir("first") / CHECKPOINT_FILE).read_bytes()
+    checkpoint = store.artifacts.path(f"first/{CHECKPOINT_FILE}").read_bytes()
     if damage == "unreadable":
         checkpoint = checkpoint[: len(checkpoint) // 2]
-    (store.artifact_dir("second") / CHECKPOINT_FILE).write_bytes(checkpoint)
+    store.artifacts.path(f"second/{CHECKPOINT_FILE}").write_bytes(checkpoint)
 
     taken = []
     model = run("second", on_step=taken.append)
 
     assert taken[0].step == 1  # started over
     assert model.state is State.ACTIVE and [s.step for s in model.snapshots] == list(range(1, 19))
+
+
+def test_a_checkpoint_the_disk_refuses_does_not_stop_training(tuning, monkeypatch) -> None:
+    create, run = tuning
+    create("full-disk")
+    refused = []
+
+    def no_space(path, state) -> None:
+        refused.append(state.step)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sintonia.training.checkpoint.write", no_space)
+    model = run("full-disk")
+    assert refused[:3] == [3, 6, 9]  # every 3 steps and at epoch ends, each one refused
+    assert model.state is State.ACTIVE and model.completed_steps == 18
