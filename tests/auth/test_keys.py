@@ -1,4 +1,4 @@
-"""API keys on a fresh SQLite database: created once, checked by hash, revoked."""
+"""API keys on a fresh database (SQLite and PostgreSQL): created once, checked by hash, revoked."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""The durable queue: claims, leases, heartbeats, cancels, and the allowed transitions."""
+"""The durable queue: claims, leases, heartbeats, cancels, and the allowed transitions, on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -9,7 +11,14 @@ import pytest
 from sintonia.errors import ResourceExhausted
 from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import ALLOWED, JobStatus, can_move
+from sintonia.storage.db import Database
 from support import record_model
+
+
+@pytest.fixture
+def database_url(any_database_url: str) -> str:
+    # Here only, not for all of tests/jobs: the worker tests start processes of their own.
+    return any_database_url
 
 
 @pytest.fixture
@@ -139,3 +148,40 @@ def test_only_the_holding_worker_can_finish_a_job(queue) -> None:
     assert queue.finish(job.id, JobStatus.SUCCEEDED, worker="w2") is False
     assert queue.get(job.id).status is JobStatus.RUNNING
     assert queue.finish(job.id, JobStatus.SUCCEEDED, worker="w1") is True
+
+
+def test_workers_claiming_at_once_take_each_job_exactly_once(store, database_url) -> None:
+    # Each "worker" has its own engine, as separate processes would; on PostgreSQL the
+    # claims lock rows (FOR UPDATE SKIP LOCKED), on SQLite they queue for the write lock.
+    names = [f"m{i}" for i in range(12)]
+    for name in names:
+        record_model(store, name)
+    jobs = {JobQueue(store.db).enqueue(name).id for name in names}
+    workers = [JobQueue(Database(database_url)) for _ in range(4)]
+    start = threading.Barrier(len(workers))
+    claimed: dict[int, list[str]] = {i: [] for i in range(len(workers))}
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        start.wait()
+        try:
+            while (job := workers[i].claim(f"w{i}")) is not None:
+                claimed[i].append(job.id)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    taken = [job_id for ids in claimed.values() for job_id in ids]
+    assert sorted(taken) == sorted(jobs)  # every job, none twice
+    for i, ids in claimed.items():
+        assert all(
+            store_job.worker == f"w{i}" and store_job.attempts == 1
+            for store_job in map(workers[0].get, ids)
+        )
+    for worker in workers:
+        worker.db.close()

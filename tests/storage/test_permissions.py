@@ -1,4 +1,4 @@
-"""Tuned-model permissions on a fresh SQLite database: each write, read back."""
+"""Tuned-model permissions on a fresh database (SQLite and PostgreSQL): each write, read back."""
 
 from __future__ import annotations
 
@@ -81,6 +81,9 @@ def test_list_puts_the_highest_role_first(perms: PermissionStore) -> None:
         (GranteeType.USER, "not-an-email", Role.READER, "not an email"),
         (GranteeType.GROUP, "team @x.com", Role.READER, "not an email"),
         (GranteeType.USER, "a@b@c", Role.READER, "not an email"),
+        # Refused before the database, which would refuse them (PostgreSQL) or keep them.
+        (GranteeType.USER, "nul\x00@x.com", Role.READER, "not an email"),
+        (GranteeType.USER, "b" * 315 + "@x.com", Role.READER, "321 characters long; the limit"),
         (GranteeType.EVERYONE, "b@x.com", Role.READER, "must be absent"),
         (GranteeType.USER, "b@x.com", Role.OWNER, "transferOwnership"),
         (GranteeType.EVERYONE, None, Role.OWNER, "transferOwnership"),
@@ -250,3 +253,10 @@ def test_transfer_ownership_is_one_transaction(
         perms.transfer_ownership("m1", "b@x.com")
     assert perms.list("m1") == before
     assert store.get("m1").owner == OWNER
+
+
+def test_grantees_compare_case_insensitively_beyond_ascii(perms: PermissionStore) -> None:
+    # SQLite's lower() folds ASCII only: the store compares in Python, as role_for does.
+    perms.create("m1", GranteeType.USER, "Émile@x.com", Role.READER)
+    with pytest.raises(AlreadyExists, match="émile@x.com already has a permission"):
+        perms.create("m1", GranteeType.USER, "émile@x.com", Role.WRITER)

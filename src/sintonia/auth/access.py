@@ -35,8 +35,13 @@ class GranteeType(StrEnum):
     EVERYONE = "EVERYONE"
 
 
+MAX_EMAIL_LENGTH = 320
+"""64 characters before the "@" and 255 after, as RFC 5321 allows; the database column's size."""
+
+
 def check_email(value: str, field: str) -> str:
-    """Accept something shaped like an email address: one "@" with text on each side, no spaces.
+    """Accept something shaped like an email address: one "@" with text on each side, no spaces
+    or control characters, at most MAX_EMAIL_LENGTH characters.
 
     Args:
         value: the address.
@@ -48,9 +53,14 @@ def check_email(value: str, field: str) -> str:
     Raises:
         InvalidArgument: the address does not look like one.
     """
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise InvalidArgument(
+            f"{field} is {len(value)} characters long; the limit is {MAX_EMAIL_LENGTH}."
+        )
     local, _, domain = value.partition("@")
-    if value.count("@") != 1 or not local or not domain or any(c.isspace() for c in value):
-        raise InvalidArgument(f"{field} '{value}' is not an email address (name@domain).")
+    odd = any(c.isspace() or not c.isprintable() for c in value)
+    if value.count("@") != 1 or not local or not domain or odd:
+        raise InvalidArgument(f"{field} {value!r} is not an email address (name@domain).")
     return value
 
 

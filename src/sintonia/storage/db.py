@@ -1,4 +1,8 @@
-"""Database tables and sessions (SQLAlchemy): SQLite under the data dir, PostgreSQL by URL."""
+"""Database tables and sessions (SQLAlchemy): SQLite under the data dir, PostgreSQL by URL.
+
+The tables here are the truth the migrations (storage/migrations/) must build: a test
+compares the two, so a column added here needs its migration (see migrations/README.md).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -29,8 +34,12 @@ from sqlalchemy.orm import (
     mapped_column,
     relationship,
     sessionmaker,
+    validates,
 )
 from sqlalchemy.types import TypeDecorator
+
+from sintonia.errors import InvalidArgument
+from sintonia.storage.schema import upgrade_to_head
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -43,13 +52,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        # PostgreSQL answers in the session's TimeZone, whatever the server is set to.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def _refuse_nul(field: str, value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL (SQLite can): refuse it on every backend, as bad input.
+    if value is not None and "\x00" in value:
+        raise InvalidArgument(
+            f"{field.replace('_', ' ')} contains a NUL character (\\u0000); text cannot hold one."
+        )
+    return value
 
 
 class TunedModelRow(Base):
@@ -87,6 +106,15 @@ class TunedModelRow(Base):
     snapshots: Mapped[list[SnapshotRow]] = relationship(
         back_populates="tuned_model", cascade="all, delete-orphan", order_by="SnapshotRow.step"
     )
+
+    @validates("display_name", "description")
+    def _check_text(self, field: str, value: str | None) -> str | None:
+        return _refuse_nul(field, value)
+
+    @validates("error_message")
+    def _escape_nul(self, _field: str, value: str | None) -> str | None:
+        # Written by a worker, not a caller: keep the message rather than fail the write.
+        return value.replace("\x00", "\\u0000") if value is not None else None
 
 
 class SnapshotRow(Base):
@@ -132,6 +160,10 @@ class ApiKeyRow(Base):
     create_time: Mapped[datetime] = mapped_column(UtcDateTime)
     revoke_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
+    @validates("name")
+    def _check_text(self, _field: str, value: str) -> str | None:
+        return _refuse_nul("key name", value)
+
 
 class JobRow(Base):
     """A tuning job in the durable queue; its id is the long-running operation's id."""
@@ -152,16 +184,33 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def engine_url(url: str) -> str:
+    """The URL SQLAlchemy connects with: `postgresql://` (or `postgres://`) means psycopg 3.
+
+    SQLAlchemy's own default for `postgresql://` is psycopg2, which Sintonia does not install.
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
 class Database:
-    """An engine and its sessions; creates the tables it needs."""
+    """An engine and its sessions; upgrades the schema to the newest migration first.
+
+    Raises:
+        SchemaError: the database holds tables Sintonia's migrations did not make.
+    """
 
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url)
-        if self.engine.dialect.name == "sqlite":
+        sqlite = url.startswith("sqlite")
+        # pre_ping: a server restart or an idle timeout must not fail the next request.
+        self.engine: Engine = create_engine(engine_url(url), pool_pre_ping=not sqlite)
+        if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        upgrade_to_head(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -172,6 +221,15 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def unique_violation(error: IntegrityError) -> bool:
+    """True when `error` broke a primary key or unique constraint (not, say, a foreign key)."""
+    orig = error.orig
+    # psycopg: the SQLSTATE; sqlite3 (Python 3.11+): the extended result code's name.
+    return getattr(orig, "sqlstate", None) == "23505" or getattr(
+        orig, "sqlite_errorname", None
+    ) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

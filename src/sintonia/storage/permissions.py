@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sintonia.auth.access import GranteeType, Role, check_email
 from sintonia.errors import AlreadyExists, InvalidArgument, PermissionNotFound, TunedModelNotFound
-from sintonia.storage.db import Database, PermissionRow, TunedModelRow
+from sintonia.storage.db import Database, PermissionRow, TunedModelRow, unique_violation
 from sintonia.storage.names import random_id
 
 
@@ -55,15 +56,21 @@ class PermissionStore:
             raise InvalidArgument(
                 "The OWNER role cannot be granted; use transferOwnership to change the owner."
             )
-        with self.db.session() as session:
-            _model_row(session, tuned_model_id)
-            if _grantee_row(session, tuned_model_id, grantee_type, email) is not None:
-                who = email if email is not None else "everyone"
-                raise AlreadyExists(
-                    f"{grantee_type.value} {who} already has a permission on "
-                    f"tunedModels/{tuned_model_id}; update its role instead."
-                )
-            return _to_domain(_add(session, tuned_model_id, grantee_type, email, role))
+        who = email if email is not None else "everyone"
+        taken = AlreadyExists(
+            f"{grantee_type.value} {who} already has a permission on "
+            f"tunedModels/{tuned_model_id}; update its role instead."
+        )
+        try:
+            with self.db.session() as session:
+                _model_row(session, tuned_model_id)
+                if _grantee_row(session, tuned_model_id, grantee_type, email) is not None:
+                    raise taken
+                return _to_domain(_add(session, tuned_model_id, grantee_type, email, role))
+        except IntegrityError as exc:
+            if unique_violation(exc):  # a concurrent grant to the same grantee won the race
+                raise taken from exc
+            raise
 
     def list(self, tuned_model_id: str) -> list[Permission]:
         """A model's permissions, highest role first, then by email address.
@@ -200,9 +207,13 @@ def _grantee_row(
         PermissionRow.tuned_model_id == tuned_model_id,
         PermissionRow.grantee_type == grantee_type.value,
     )
-    if email is not None:
-        query = query.where(func.lower(PermissionRow.email_address) == email.lower())
-    return session.scalars(query).first()
+    # Compared in Python, as role_for does: SQLite's lower() folds ASCII letters only, so
+    # "Émile@x.com" and "émile@x.com" would be one grantee on PostgreSQL and two on SQLite.
+    wanted = email.lower() if email is not None else None
+    for row in session.scalars(query):
+        if wanted is None or (row.email_address or "").lower() == wanted:
+            return row
+    return None
 
 
 def _role_rows(session: Session, tuned_model_id: str, role: Role) -> list[PermissionRow]:
