@@ -66,6 +66,12 @@ class Batch:
         """Real (non-padding) tokens in the batch."""
         return int(self.attention_mask.sum())
 
+    @property
+    def label_count(self) -> int:
+        """Output tokens the loss is taken on: those with a position before them to predict
+        them (all of them, as prompts are never empty)."""
+        return int(self.label_mask[:, 1:].sum())
+
 
 def collate(examples: Sequence[EncodedExample], pad_id: int, multiple: int = 1) -> Batch:
     """Right-pad a batch to its longest example, rounded up to `multiple`.

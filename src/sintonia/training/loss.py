@@ -14,8 +14,15 @@ from transformers import PreTrainedModel
 from sintonia.training.batches import Batch
 
 
-def output_token_loss(causal_lm: PreTrainedModel, batch: Batch) -> torch.Tensor:
-    """Mean cross-entropy over the batch's output tokens (a 0-d fp32 tensor)."""
+def output_token_loss(
+    causal_lm: PreTrainedModel, batch: Batch, over: int | None = None
+) -> torch.Tensor:
+    """Cross-entropy summed over the batch's output tokens and divided by `over`: by default
+    their count (the mean). A 0-d fp32 tensor.
+
+    A data-parallel rank divides by the whole step's count instead: the ranks' losses (and
+    gradients) then add up to exactly those of the step's batch in one process.
+    """
     decoder = causal_lm.get_decoder()
     head = causal_lm.get_output_embeddings()
     hidden = decoder(
@@ -29,4 +36,4 @@ def output_token_loss(causal_lm: PreTrainedModel, batch: Batch) -> torch.Tensor:
     softcap = getattr(causal_lm.config, "final_logit_softcapping", None)
     if softcap:
         logits = torch.tanh(logits / softcap) * softcap
-    return F.cross_entropy(logits, targets)
+    return F.cross_entropy(logits, targets, reduction="sum") / (over or len(targets))

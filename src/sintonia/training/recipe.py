@@ -7,6 +7,11 @@ at it); the LoRA matrices and AdamW's state are fp32.
 
 A run can stop in three ways: done, cancelled (`should_stop`: keep the last whole epoch), or
 paused (`should_pause`: write a checkpoint and come back later, see `checkpoint.py`).
+
+The same loop runs data-parallel over a `ProcessGroup` (see `parallel.py`): every rank takes
+its share of each step's examples and the ranks add up their gradients, so a step, the step
+count and the loss are those of one process; rank 0 alone decides when to stop, and alone
+reports and writes (snapshots, adapters, checkpoints).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sintonia.training.batches import PAD_MULTIPLE, collate, plan_steps
 from sintonia.training.checkpoint import Checkpoint
 from sintonia.training.loss import output_token_loss
 from sintonia.training.memory import map_large_allocations
+from sintonia.training.parallel import GO, PAUSE, SOLO, STOP, ProcessGroup
 from sintonia.training.progress import Snapshot
 from sintonia.training.spec import Hyperparameters
 
@@ -95,6 +101,7 @@ def tune(
     should_stop: Callable[[], bool] = lambda: False,
     should_pause: Callable[[], bool] = lambda: False,
     checkpointing: Checkpointing | None = None,
+    group: ProcessGroup = SOLO,
 ) -> TuningOutcome:
     """Tune LoRA adapters on `base` and save one adapter per completed epoch.
 
@@ -113,6 +120,8 @@ def tune(
             checkpoint and returns, to be resumed later.
         checkpointing: where to save resumable state and the state to resume from; None
             for a run that cannot be resumed.
+        group: the data-parallel ranks this process is one of; every rank calls `tune`
+            with the same arguments, and only rank 0's callbacks are called.
 
     Returns:
         What was done, and where the last completed epoch's adapter is.
@@ -139,7 +148,9 @@ def tune(
     # The rate decays linearly to zero over the run (as in transformers' Trainer and TRL):
     # late steps refine instead of jumping around the minimum.
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: 1 - i / len(steps))
-    output_dir.mkdir(parents=True, exist_ok=True)
+    lead = group.rank == 0
+    if lead:
+        output_dir.mkdir(parents=True, exist_ok=True)
     last_adapter: Path | None = None
     epochs_done = completed = saved = 0
     resume = checkpointing.resume if checkpointing else None
@@ -148,6 +159,7 @@ def tune(
         saved = completed = resume.step
         epochs_done = resume.epochs_completed
         last_adapter = epoch_adapter_dir(output_dir, epochs_done) if epochs_done else None
+    group.copy_from_lead([p.detach() for p in trainable])  # every rank starts from rank 0's
 
     def save_checkpoint() -> None:
         nonlocal saved
@@ -161,35 +173,54 @@ def tune(
     for number, step in enumerate(steps, start=1):
         if number <= completed:  # taken before the checkpoint we resumed from
             continue
-        if should_stop():
+        # Rank 0 asks; all ranks act on its answer, so they stop at the same step.
+        action = group.lead_decides(
+            lambda: STOP if should_stop() else PAUSE if should_pause() else GO
+        )
+        if action == STOP:
             break
-        if should_pause():
-            if checkpointing is not None and saved < completed:
+        if action == PAUSE:
+            if lead and checkpointing is not None and saved < completed:
                 save_checkpoint()
             model.eval()
             return TuningOutcome(completed, epochs_done, last_adapter, False, paused=True)
-        batch = collate([examples[i] for i in step.indices], pad_id, PAD_MULTIPLE).to(device)
-
-        loss = output_token_loss(causal_lm, batch)  # mean over the batch's output tokens
-        loss.backward()
+        # This rank's share: every world-th example of the step (all of them in one process).
+        shard = [examples[i] for i in step.indices[group.rank :: group.world]]
+        batch = collate(shard, pad_id, PAD_MULTIPLE).to(device) if shard else None
+        counts = torch.tensor(
+            [batch.label_count, batch.token_count] if batch else [0, 0], device=device
+        )
+        group.sum(counts)  # (2,) the whole step's output tokens and real tokens
+        loss = torch.zeros((), device=device)
+        if batch is not None:
+            # Summed over this shard's output tokens, divided by the step's: the ranks'
+            # losses and gradients add up to the mean over the step's output tokens.
+            loss = output_token_loss(causal_lm, batch, over=int(counts[0]))
+            loss.backward()
+        if group.world > 1:
+            loss = _add_up_gradients(trainable, loss, group)
         torch.nn.utils.clip_grad_norm_(trainable, MAX_GRAD_NORM)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
         completed = number
 
-        on_step(Snapshot(number, step.epoch, loss.item(), datetime.now(UTC), batch.token_count))
+        if lead:
+            snapshot = Snapshot(number, step.epoch, loss.item(), datetime.now(UTC), int(counts[1]))
+            on_step(snapshot)
         for epoch in step.ends_epochs:
             last_adapter = epoch_adapter_dir(output_dir, epoch)
-            _save_adapter(
-                model,
-                last_adapter,
-                {**(manifest or {}), "epoch": epoch, "step": number, "saved": time.time()},
-            )
             epochs_done = epoch
-            on_epoch(epoch, last_adapter)
+            if lead:
+                _save_adapter(
+                    model,
+                    last_adapter,
+                    {**(manifest or {}), "epoch": epoch, "step": number, "saved": time.time()},
+                )
+                on_epoch(epoch, last_adapter)
         if (
-            checkpointing
+            lead
+            and checkpointing
             and number < len(steps)
             and checkpointing.due(number, bool(step.ends_epochs))
         ):
@@ -197,6 +228,22 @@ def tune(
 
     model.eval()
     return TuningOutcome(completed, epochs_done, last_adapter, cancelled=completed < len(steps))
+
+
+def _add_up_gradients(
+    trainable: list[torch.nn.Parameter], loss: torch.Tensor, group: ProcessGroup
+) -> torch.Tensor:
+    """Sum the LoRA gradients and the loss over the ranks, in one collective; returns the
+    step's loss. A rank with no examples in this step adds zeros."""
+    parts = [p.grad if p.grad is not None else torch.zeros_like(p) for p in trainable]
+    flat = torch.cat([t.reshape(-1) for t in parts] + [loss.detach().reshape(1)])  # (P+1,)
+    group.sum(flat)
+    offset = 0
+    for parameter in trainable:
+        size = parameter.numel()
+        parameter.grad = flat[offset : offset + size].view_as(parameter)
+        offset += size
+    return flat[-1]
 
 
 def _capture(
