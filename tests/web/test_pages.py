@@ -89,6 +89,42 @@ def test_a_bad_file_lists_every_problem_with_row_and_field(page, server: Server)
     assert not [m for m in listing.get("tunedModels", []) if m.get("displayName") == "bad"]
 
 
+def test_pasted_examples_are_checked_as_they_are_typed(page, server: Server) -> None:
+    sign_in(page, server)
+    page.goto(server.url + "/#/new")
+    lines = [f'{{"text_input": "say w{i}", "output": "ok"}}' for i in range(24)]
+    lines[2] = '{"text_input": "say w2" "output": "ok"}'
+    page.get_by_label("Or paste examples").fill("\n".join(lines))
+    table = page.get_by_role("table", name="Problems found")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    with pytest.raises(DatasetInvalid) as server_says:
+        parse_dataset("\n".join(lines).encode(), "jsonl", source="pasted examples")
+    (expected,) = server_says.value.problems
+    assert expected.message.startswith("invalid JSON: Expecting ',' delimiter")
+    cells = table.locator("tbody tr td").all_inner_texts()
+    assert cells == ["line 3", "—", expected.message]
+    lines[2] = '{"text_input": "say w2", "output": "ok"}'
+    page.get_by_label("Or paste examples").fill("\n".join(lines))
+    page.get_by_text("from pasted examples, all valid.").wait_for()
+
+
+def test_a_problem_only_the_server_can_see_is_shown_at_its_row(page, server: Server) -> None:
+    """Fitting the base model's context takes its tokenizer: only the server checks that."""
+    sign_in(page, server)
+    page.goto(server.url + "/#/new")
+    rows = list(GOOD_ROWS)
+    rows[2] = ("w" * 600, "ok")  # the tiny model's context is 512 tokens, one per character
+    page.get_by_label(UPLOAD).set_input_files(csv_file("long.csv", rows))
+    page.get_by_text("24 examples", exact=True).wait_for()
+    page.get_by_label("Base model").select_option("models/tiny-gemma")
+    page.get_by_role("button", name="Start tuning").click()
+    refusal = page.get_by_role("alert").filter(has_text="The server found problems")
+    refusal.wait_for()
+    item = refusal.get_by_role("listitem")
+    expect(item).to_have_text(re.compile(r"^example 2: is \d+ tokens .+ \(row 4 of long\.csv\)$"))
+    assert page.url.endswith("#/new")  # nothing was created
+
+
 def chart_points(page) -> int:
     return int(page.locator("svg.chart").get_attribute("data-points"))
 
@@ -141,6 +177,12 @@ def test_tune_from_a_csv_file_and_watch_the_loss_curve_grow(page, server: Server
 def test_cancel_a_running_job_after_confirming(page, server: Server) -> None:
     start_tuning(server, "web-cancel", epochs=400, displayName="Long job")
     sign_in(page, server)
+    row = page.locator("tr", has=page.get_by_role("link", name="Long job"))
+    expect(row.get_by_role("progressbar", name="Training progress of Long job")).to_be_visible()
+    expect(row.locator(".sub").last).to_have_text(
+        re.compile(r"Step \d+ of 2400|Queued|Waiting|Starting")
+    )
+    screenshot(page, "library-training")
     page.goto(server.url + "/#/models/web-cancel")
     page.get_by_role("heading", name="Long job").wait_for()
     page.get_by_role("button", name="Cancel tuning").click()

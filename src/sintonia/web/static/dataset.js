@@ -2,35 +2,20 @@
 // parse.py, validate.py, encoding.py), so every problem is shown, with its row and field,
 // before anything is sent. The server checks again on submit; tests/web compare the two.
 
-import { codePoints, floatRepr, JsonNumber, loads, stripTrailingCommas } from "./pyjson.js";
+import { decodeUtf8 } from "./encoding.js";
+import { loads, stripTrailingCommas } from "./pyjson.js";
 import { CsvError, reader } from "./pycsv.js";
-import { closeMatch } from "./similar.js";
+import {
+  BLANK, checkCount, checkRecord, describeType, grouped, LIMITS, listKeys, missingKeyMessage,
+  problem, resolveKey,
+} from "./validate.js";
 
-export const LIMITS = {
-  minExamples: 20,
-  maxInputChars: 40_000,
-  maxOutputChars: 5_000,
-  maxFileBytes: 4 * 1024 * 1024,
-};
+export { LIMITS };
+
 export const SUFFIXES = { ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv" };
 
-const ALIASES = { text_input: "textInput" };
-const INPUT_NEAR_MISSES = new Set(
-  ["text_input", "textinput", "input", "inputs", "input_text", "text", "prompt", "question"],
-);
-const OUTPUT_NEAR_MISSES = new Set(
-  ["output", "outputs", "output_text", "completion", "response", "target", "answer", "label"],
-);
-const MAX_LISTED = 10;
-const MAX_GUESSED = 50;
-const MAX_KEY_CHARS = 60;
 const MAX_PROBLEMS = 1000;
 const PREVIEW_LIMIT = 50;
-const MAX_REPORTED_LINES = 10;
-const RESAVE = "re-save the file as UTF-8";
-// Python's str.isspace() characters: what strip() removes.
-const PY_SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-const BLANK = new RegExp(`^[${PY_SPACE}]*$`);
 
 /**
  * The problems a file has before its contents are read: its suffix, then its size (so a
@@ -84,18 +69,10 @@ export function problemText(p) {
   return `${where}: ${p.message}`;
 }
 
-function problem(location, field, message) {
-  return { location, field, message };
-}
-
 function pathSuffix(name) {
   const base = name.split(/[\\/]/).pop();
   const dot = base.lastIndexOf(".");
   return dot > 0 && dot < base.length - 1 ? base.slice(dot) : "";
-}
-
-export function grouped(n) {
-  return n.toLocaleString("en-US");
 }
 
 function tooBig(size) {
@@ -117,84 +94,6 @@ function oneDecimal(x) {
   let n = Math.round(scaled);
   if (scaled - Math.floor(scaled) === 0.5 && n % 2 === 1) n -= 1;
   return (n / 10).toFixed(1);
-}
-
-// --- Bytes to text (encoding.py) --------------------------------------------------------------
-
-function sequenceLength(bytes, i) {
-  // The length of the valid UTF-8 sequence at i, or -k: the first k bytes are the maximal
-  // invalid prefix (what one replacement stands for, as Python's decoder reports it).
-  const b = bytes[i];
-  if (b < 0x80) return 1;
-  let need, low = 0x80, high = 0xbf;
-  if (b >= 0xc2 && b <= 0xdf) need = 1;
-  else if (b >= 0xe0 && b <= 0xef) {
-    need = 2;
-    if (b === 0xe0) low = 0xa0;
-    if (b === 0xed) high = 0x9f;
-  } else if (b >= 0xf0 && b <= 0xf4) {
-    need = 3;
-    if (b === 0xf0) low = 0x90;
-    if (b === 0xf4) high = 0x8f;
-  } else return -1;
-  for (let k = 1; k <= need; k++) {
-    const c = bytes[i + k];
-    const ok = c !== undefined && (k === 1 ? c >= low && c <= high : c >= 0x80 && c <= 0xbf);
-    if (!ok) return -k;
-  }
-  return need + 1;
-}
-
-export function decodeUtf8(bytes) {
-  // UTF-32's BOMs come first: the little-endian one begins with UTF-16's.
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe && bytes[2] === 0 && bytes[3] === 0) ||
-      (bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0xfe && bytes[3] === 0xff)) {
-    const message = `the file is UTF-32 encoded, which is not supported; ${RESAVE}`;
-    return { text: null, problems: [problem("file", null, message)] };
-  }
-  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff) ||
-      bytes[0] === 0 || bytes[1] === 0) {
-    const message = `the file is UTF-16 encoded, which is not supported; ${RESAVE}`;
-    return { text: null, problems: [problem("file", null, message)] };
-  }
-  const skipped = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
-  const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-  try {
-    const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-    return { text: strict.decode(bytes.subarray(skipped)), problems: [] };
-  } catch {
-    // Some bytes are not UTF-8: find each, one problem per line, as the server does.
-  }
-  const pieces = [];
-  const problems = [];
-  let line = 1, lastBadLine = 0, unreported = 0, runStart = skipped;
-  for (let i = skipped; i < bytes.length;) {
-    const length = sequenceLength(bytes, i);
-    if (length > 0) {
-      if (bytes[i] === 0x0a && bytes[i - 1] !== 0x0d) line++;
-      if (bytes[i] === 0x0d) line++;
-      i += length;
-      continue;
-    }
-    pieces.push(decoder.decode(bytes.subarray(runStart, i)), "\uFFFD".repeat(-length));
-    if (line !== lastBadLine) {
-      lastBadLine = line;
-      if (problems.length === MAX_REPORTED_LINES) unreported++;
-      else {
-        const hex = bytes[i].toString(16).toUpperCase().padStart(2, "0");
-        const message = `the byte 0x${hex} at offset ${grouped(i)} is not valid UTF-8; ${RESAVE}`;
-        problems.push(problem(`line ${line}`, null, message));
-      }
-    }
-    i -= length;
-    runStart = i;
-  }
-  pieces.push(decoder.decode(bytes.subarray(runStart)));
-  if (unreported) {
-    const message = `${unreported} more lines hold bytes that are not valid UTF-8; ${RESAVE}`;
-    problems.push(problem("file", null, message));
-  }
-  return { text: pieces.join(""), problems };
 }
 
 // --- Formats (parse.py) -----------------------------------------------------------------------
@@ -339,112 +238,6 @@ function missingColumns(header, location, inputKey, outputKey) {
     .filter(([key]) => resolveKey(header, key) === null)
     .map(([key, isInput]) =>
       problem(location, key, missingKeyMessage(key, header, isInput, taken, true)));
-}
-
-// --- Checks (validate.py) ---------------------------------------------------------------------
-
-function resolveKey(keys, key) {
-  if (keys.includes(key)) return key;
-  const alias = ALIASES[key];
-  return alias !== undefined && keys.includes(alias) ? alias : null;
-}
-
-export function describeType(value) {
-  if (value === null) return "null";
-  if (typeof value === "boolean") return `a boolean (${value})`;
-  if (value instanceof JsonNumber) return `a number (${value.repr})`;
-  if (typeof value === "number") return `a number (${floatRepr(value)})`;
-  if (typeof value === "string") return "a string";
-  if (Array.isArray(value)) return "a list";
-  if (value instanceof Map) return "an object";
-  return `a ${typeof value}`;
-}
-
-function normal(key) {
-  return key.trim().toLowerCase().replace(/[- ]/g, "_");
-}
-
-function suggestKey(wanted, present, isInput) {
-  const synonyms = isInput ? INPUT_NEAR_MISSES : OUTPUT_NEAR_MISSES;
-  const candidates = present.slice(0, MAX_GUESSED).filter((k) => typeof k === "string");
-  for (const key of candidates) {
-    if (normal(key) === normal(wanted) || synonyms.has(normal(key))) return key;
-  }
-  return closeMatch(wanted, candidates, 0.8);
-}
-
-function missingKeyMessage(key, present, isInput, taken, csv = false) {
-  const [noun, holder] = csv ? ["column", "header"] : ["key", "record"];
-  const has = present.length ? `${noun}s ${listKeys(present)}` : `no ${noun}s`;
-  let message = `missing ${noun} '${key}'; the ${holder} has ${has}`;
-  const suggestion = suggestKey(key, present.filter((k) => !taken.includes(k)), isInput);
-  if (suggestion !== null) message += `; did you mean ${quoted(suggestion)}? Rename it to '${key}'`;
-  return message;
-}
-
-function listKeys(keys) {
-  const listed = keys.slice(0, MAX_LISTED).map(quoted).join(", ") || "none";
-  return keys.length > MAX_LISTED ? `${listed} and ${keys.length - MAX_LISTED} more` : listed;
-}
-
-function quoted(key) {
-  // Keys come from the user's file; keep a pathological one from flooding the message.
-  const chars = [...String(key)];
-  return chars.length <= MAX_KEY_CHARS ? `'${chars.join("")}'` : `'${chars.slice(0, MAX_KEY_CHARS).join("")}…'`;
-}
-
-function checkRecord(record, inputKey, outputKey) {
-  const value = record.value;
-  if (!(value instanceof Map)) {
-    const message = `expected an object with keys '${inputKey}' and '${outputKey}'`;
-    return [problem(record.location, null, `${message}, found ${describeType(value)}`)];
-  }
-  const keys = [...value.keys()];
-  const taken = [resolveKey(keys, inputKey), resolveKey(keys, outputKey)].filter((k) => k);
-  const problems = [];
-  for (const [key, limit, isInput] of [
-    [inputKey, LIMITS.maxInputChars, true],
-    [outputKey, LIMITS.maxOutputChars, false],
-  ]) {
-    const used = resolveKey(keys, key);
-    if (used === null) {
-      problems.push(problem(record.location, key, missingKeyMessage(key, keys, isInput, taken)));
-    } else {
-      problems.push(...checkText(record.location, used, value.get(used), limit));
-    }
-  }
-  return problems;
-}
-
-function checkText(location, key, value, limit) {
-  if (typeof value !== "string") {
-    return [problem(location, key, `must be a string, found ${describeType(value)}`)];
-  }
-  if (BLANK.test(value)) {
-    return [problem(location, key, value ? "contains only whitespace" : "is empty")];
-  }
-  const length = codePoints(value);
-  if (length > limit) {
-    return [problem(location, key, `is ${grouped(length)} characters long; the limit is ${grouped(limit)}`)];
-  }
-  // JSON can spell half of a UTF-16 pair alone ("\ud800"): not text, and UTF-8 cannot store it.
-  const half = LONE_SURROGATE.exec(value);
-  if (half) {
-    const code = half[0].charCodeAt(0).toString(16).toUpperCase();
-    const at = grouped(codePoints(value.slice(0, half.index)));
-    return [problem(location, key, `holds U+${code} at character ${at}, half of a UTF-16 ` +
-      "surrogate pair on its own, which is not text; write the character itself")];
-  }
-  return [];
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function checkCount(count, location) {
-  if (count >= LIMITS.minExamples) return [];
-  const noun = count === 1 ? "example" : "examples";
-  const message = `has ${count} ${noun}; at least ${LIMITS.minExamples} are required (100–500 are recommended)`;
-  return [problem(location, null, message)];
 }
 
 function readingOrder(p) {

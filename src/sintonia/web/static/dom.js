@@ -76,8 +76,8 @@ export function formatDuration(seconds) {
 
 export function stateBadge(state, label) {
   const words = { CREATING: "Training", ACTIVE: "Ready", FAILED: "Failed" };
-  const kind = (label || state || "unknown").toLowerCase().replace(/[^a-z]/g, "");
-  return h("span", { class: `badge ${kind}` }, label || words[state] || state || "Unknown");
+  const text = label || words[state] || state || "Unknown";
+  return h("span", { class: `badge ${text.toLowerCase().replace(/[^a-z]/g, "")}` }, text);
 }
 
 /**
