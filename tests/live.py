@@ -108,11 +108,16 @@ def wait_until(condition, timeout: float = 240) -> None:
 
 
 @contextmanager
-def live_server(home: Path, tiny_model_dir: Path, *, workers: int = 1) -> Iterator[Server]:
+def live_server(
+    home: Path, tiny_model_dir: Path, *, workers: int = 1, database_url: str | None = None
+) -> Iterator[Server]:
     """`sintonia serve` on a free port of 127.0.0.1 (uvicorn + its worker processes), with
-    the tiny model as a local base model and a key per role (see `Server.keys`)."""
-    keys = make_keys(f"sqlite:///{home / 'sintonia.db'}")
-    live, process = spawn_server(home, tiny_model_dir, keys, workers=workers)
+    the tiny model as a local base model and a key per role (see `Server.keys`); its
+    database is `database_url`, by default SQLite in `home`."""
+    url = database_url or f"sqlite:///{home / 'sintonia.db'}"
+    keys = make_keys(url)
+    env = {"SINTONIA_DATABASE_URL": url}
+    live, process = spawn_server(home, tiny_model_dir, keys, workers=workers, env=env)
     try:
         yield live
     finally:

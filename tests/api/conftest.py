@@ -2,16 +2,49 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from live import TINY, Server, examples, live_server, wait_done
 
+DATABASES = ("sqlite", "postgresql")
+
+
+def _database() -> str:
+    """Which database the shared server uses: SINTONIA_TEST_DATABASE, SQLite by default."""
+    name = os.environ.get("SINTONIA_TEST_DATABASE") or "sqlite"
+    if name not in DATABASES:
+        raise pytest.UsageError(f"SINTONIA_TEST_DATABASE={name}: use one of {DATABASES}")
+    return name
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # `make test` runs this folder a second time with the shared server on PostgreSQL: only
+    # the tests that reach that server's database are worth running again.
+    if _database() == "sqlite":
+        return
+    again = [item for item in items if "server_database_url" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=[item for item in items if item not in again])
+    items[:] = again
+
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path):
-    with live_server(tmp_path_factory.mktemp("server-home"), tiny_model_dir) as live:
+def server_database_url(request: pytest.FixtureRequest) -> str | None:
+    """None for SQLite in the server's home; with SINTONIA_TEST_DATABASE=postgresql, a fresh
+    schema of this run's PostgreSQL database (skipped, saying why, where no server answers)."""
+    if _database() == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").fresh_url()
+
+
+@pytest.fixture(scope="session")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, server_database_url: str | None
+):
+    home = tmp_path_factory.mktemp("server-home")
+    with live_server(home, tiny_model_dir, database_url=server_database_url) as live:
         yield live
 
 
