@@ -49,10 +49,11 @@ def _format_with_ruff(config: Config) -> None:
     # The generated file then passes `make lint` as written (ruff comes with the dev extra).
     ruff = Path(sys.executable).with_name("ruff")
     if ruff.exists():
-        config.set_main_option("hooks", "ruff")
-        config.set_main_option("ruff.type", "exec")
-        config.set_main_option("ruff.executable", str(ruff))
-        config.set_main_option("ruff.options", "format REVISION_SCRIPT_FILENAME")
+        hooks = "post_write_hooks"
+        config.set_section_option(hooks, "hooks", "ruff")
+        config.set_section_option(hooks, "ruff.type", "exec")
+        config.set_section_option(hooks, "ruff.executable", str(ruff))
+        config.set_section_option(hooks, "ruff.options", "format REVISION_SCRIPT_FILENAME")
 
 
 if __name__ == "__main__":
