@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test bench bench-load lint clean
+.PHONY: setup chromium demo test bench bench-load lint clean
 
 setup: $(STAMP)
 
@@ -22,12 +22,19 @@ $(STAMP): pyproject.toml Makefile
 demo: setup
 	$(BIN)/sintonia demo
 
+# The browser UI's tests (tests/web) drive Debian's Chromium through Playwright; no
+# `playwright install`. Installed when missing (apt-get, through sudo unless root).
+chromium:
+	@command -v chromium >/dev/null || { \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
 # PostgreSQL: the storage, auth and queue tests and the two-replica test run in the first pass.
 # The live-server suite (tests/api) shares one server per run, so a second pass runs the tests
 # that use that server with it on a fresh PostgreSQL database: cheaper than a server per test,
 # about as long again as tests/api. With no server on 127.0.0.1:5432 (nor SINTONIA_TEST_POSTGRES)
 # the PostgreSQL tests skip, saying why.
-test: setup
+test: setup chromium
 	$(BIN)/pytest
 	SINTONIA_TEST_DATABASE=postgresql $(BIN)/pytest tests/api
 

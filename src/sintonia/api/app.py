@@ -10,6 +10,7 @@ from sintonia.api.deps import Services
 from sintonia.api.limits import BodyLimit
 from sintonia.api.routes import models, operations, permissions, tuned_models
 from sintonia.settings import Settings
+from sintonia.web import mount_ui
 
 
 def create_app(settings: Settings, *, auth_enabled: bool = True) -> FastAPI:
@@ -26,4 +27,5 @@ def create_app(settings: Settings, *, auth_enabled: bool = True) -> FastAPI:
     for version in ("v1beta", "v1"):
         for module in (operations, permissions, tuned_models, models):
             app.include_router(module.router, prefix=f"/{version}")
+    mount_ui(app)  # the browser UI at `/`: a client of the routes above
     return app
