@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from sintonia.api.resources import operation_json
+import json
+import math
+from datetime import UTC, datetime
+
+import pytest
+
+from sintonia.api.resources import operation_json, snapshot_json
 from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import JobStatus
 from sintonia.storage.tuned_models import FailureCode, State
+from sintonia.training.progress import Snapshot
 from support import record_model
 
 
@@ -40,3 +47,15 @@ def test_success_carries_the_typed_model_and_failure_the_rpc_code(store) -> None
         "message": "bad data",
         "details": [],
     }
+
+
+@pytest.mark.parametrize(
+    "loss, written",
+    [(0.25, 0.25), (math.nan, "NaN"), (math.inf, "Infinity"), (-math.inf, "-Infinity")],
+)
+def test_a_diverged_loss_is_written_as_proto_json_not_a_bare_nan(loss, written) -> None:
+    # A bare NaN is not JSON: the model and every poll of its operation answered 500.
+    snap = Snapshot(step=1, epoch=0, mean_loss=loss, compute_time=datetime.now(UTC))
+    body = snapshot_json(snap)
+    assert body["meanLoss"] == written
+    json.dumps(body, allow_nan=False)

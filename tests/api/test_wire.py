@@ -3,6 +3,7 @@ InvalidArgument (400), never anything else."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -55,10 +56,8 @@ def test_non_finite_numbers_are_refused(number: str) -> None:
 @settings(deadline=None, max_examples=200)
 @given(st.binary(max_size=300))
 def test_any_bytes_give_an_object_or_invalid_argument(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(InvalidArgument):
         assert isinstance(wire.parse_body(raw, required=False), dict)
-    except InvalidArgument:
-        pass
 
 
 JSON = st.recursive(

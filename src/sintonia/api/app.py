@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from sintonia import __version__
-from sintonia.api import errors
+from sintonia.api import errors, openapi
 from sintonia.api.deps import Services
 from sintonia.api.limits import BodyLimit
 from sintonia.api.routes import models, operations, permissions, tuned_models
@@ -27,5 +27,6 @@ def create_app(settings: Settings, *, auth_enabled: bool = True) -> FastAPI:
     for version in ("v1beta", "v1"):
         for module in (operations, permissions, tuned_models, models):
             app.include_router(module.router, prefix=f"/{version}")
+    openapi.install(app)
     mount_ui(app)  # the browser UI at `/`: a client of the routes above
     return app

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sintonia import errors
@@ -112,8 +113,13 @@ def install(app: FastAPI) -> None:
     async def domain(_request: Request, exc: errors.SintoniaError) -> JSONResponse:
         return error_response(exc)
 
+    # Routes validate bodies with the pydantic schemas themselves (after wire.normalize), so
+    # pydantic's own error is a bad request too, not a crash.
     @app.exception_handler(RequestValidationError)
-    async def validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    @app.exception_handler(ValidationError)
+    async def validation(
+        _request: Request, exc: RequestValidationError | ValidationError
+    ) -> JSONResponse:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
         )

@@ -6,6 +6,7 @@ is a field of the proto it stands for, and `@type` is set on metadata and respon
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +31,19 @@ def snapshot_json(snap: Snapshot) -> dict[str, Any]:
     return {
         "step": snap.step,
         "epoch": snap.epoch,
-        "meanLoss": snap.mean_loss,
+        "meanLoss": proto_float(snap.mean_loss),
         "computeTime": timestamp(snap.compute_time),
     }
+
+
+def proto_float(value: float) -> float | str:
+    """A float as proto3 JSON writes it: a diverged loss is "NaN" or "Infinity", since a bare
+    NaN is not JSON (the response would fail to render, a 500 on every poll)."""
+    if math.isfinite(value):
+        return value
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
 
 
 def inherited_defaults(model: TunedModel) -> tuple[float, float, int]:

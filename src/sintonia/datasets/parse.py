@@ -6,6 +6,10 @@ read, then `validate.check_record` reports what is wrong with what it could.
 
 Parsers are generators and checking stops after the first thousand problems, so a hostile
 file of a million tiny bad records costs milliseconds and a bounded amount of memory.
+
+Every cell and string is text, kept exactly as written: a CSV cell such as "=1+2" or
+"@SUM(A1)" is the text of an example, never evaluated. Sintonia writes datasets back only as
+JSONL (`Dataset.to_jsonl`), never as CSV, so no spreadsheet opens a formula it wrote.
 """
 
 from __future__ import annotations

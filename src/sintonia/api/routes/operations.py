@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from sintonia.api import openapi
 from sintonia.api.deps import (
     READ,
     WRITE,
@@ -14,18 +15,24 @@ from sintonia.api.deps import (
     authorized_model,
     require_scope,
 )
+from sintonia.api.openapi import PAGE, ModelId, OperationId
 from sintonia.api.paging import next_page_token, page_window
 from sintonia.api.resources import job_json, operation_json
+from sintonia.api.schemas import EmptyOut, ListOperationsOut, OperationOut, TuningJobOut
 from sintonia.auth.access import Role
 from sintonia.errors import InvalidArgument, NotFound
 from sintonia.jobs.cancel import cancel_tuning
+from sintonia.storage.names import check_id
 
 router = APIRouter()
 
 
-@router.get("/tunedModels/{model_id}/operations/{op_id}")
-def get(model_id: str, op_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+@router.get("/tunedModels/{model_id}/operations/{op_id}", **openapi.route(OperationOut))
+def get(
+    model_id: ModelId, op_id: OperationId, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
     require_scope(caller, "ModelService.GetOperation", *READ)
+    check_id(op_id, "operation")
     model = authorized_model(svc, caller, model_id, Role.READER)
     job = svc.queue.get(op_id)
     if job is None or job.tuned_model_id != model.id:
@@ -33,8 +40,8 @@ def get(model_id: str, op_id: str, svc: ServicesDep, caller: PrincipalDep) -> di
     return operation_json(job, svc.store.get(model.id))
 
 
-@router.get("/tunedModels/{model_id}/job")
-def get_job(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+@router.get("/tunedModels/{model_id}/job", **openapi.route(TuningJobOut))
+def get_job(model_id: ModelId, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     """The model's latest tuning job, with its place in the queue while it waits."""
     require_scope(caller, "ModelService.GetTuningJob", *READ)
     model = authorized_model(svc, caller, model_id, Role.READER)
@@ -44,9 +51,9 @@ def get_job(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, 
     return job_json(jobs[-1], svc.queue.position(jobs[-1]))
 
 
-@router.get("/tunedModels/{model_id}/operations")
+@router.get("/tunedModels/{model_id}/operations", **openapi.route(ListOperationsOut, query=PAGE))
 def list_operations(
-    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
 ) -> dict[str, Any]:
     require_scope(caller, "ModelService.ListOperations", *READ)
     model = authorized_model(svc, caller, model_id, Role.READER)
@@ -58,12 +65,18 @@ def list_operations(
     }
 
 
-@router.post("/tunedModels/{model_id}/operations/{target}")
-def cancel(model_id: str, target: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
-    op_id, _, verb = target.partition(":")
-    if verb != "cancel":
-        raise InvalidArgument(f"Unknown method '{verb}' on operations; only :cancel exists.")
+@router.post("/tunedModels/{model_id}/operations/{op_id}:cancel", **openapi.route(EmptyOut))
+def cancel(
+    model_id: ModelId, op_id: OperationId, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
     require_scope(caller, "ModelService.CancelOperation", *WRITE)
+    check_id(op_id, "operation")
     model = authorized_model(svc, caller, model_id, Role.WRITER)
     cancel_tuning(svc.queue, svc.store, model, op_id)
     return {}
+
+
+@router.post("/tunedModels/{model_id}/operations/{target}", include_in_schema=False)
+def unknown_verb(target: str) -> None:
+    _, _, verb = target.partition(":")
+    raise InvalidArgument(f"Unknown method '{verb}' on operations; only :cancel exists.")

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from sintonia.api import wire
+from sintonia.api import openapi, wire
 from sintonia.api.deps import (
     READ,
     WRITE,
@@ -15,11 +15,13 @@ from sintonia.api.deps import (
     authorized_model,
     require_scope,
 )
+from sintonia.api.openapi import PAGE, ModelId, PermissionId
 from sintonia.api.paging import next_page_token, page_window
 from sintonia.api.resources import permission_json
-from sintonia.api.schemas import PermissionIn
+from sintonia.api.schemas import EmptyOut, ListPermissionsOut, PermissionIn, PermissionOut
 from sintonia.auth.access import GranteeType, Role
 from sintonia.errors import InvalidArgument
+from sintonia.storage.names import check_id
 
 router = APIRouter()
 
@@ -32,9 +34,11 @@ def _enum(cls: type, value: str | None, field: str) -> Any:
         raise InvalidArgument(f"{field} must be one of {names}; got {value!r}.") from None
 
 
-@router.post("/tunedModels/{model_id}/permissions")
+@router.post(
+    "/tunedModels/{model_id}/permissions", **openapi.route(PermissionOut, body=PermissionIn)
+)
 async def create(
-    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
 ) -> dict[str, Any]:
     require_scope(caller, "PermissionService.CreatePermission", *WRITE)
     body = PermissionIn.model_validate(wire.parse_body(await request.body()))
@@ -48,9 +52,9 @@ async def create(
     return permission_json(permission)
 
 
-@router.get("/tunedModels/{model_id}/permissions")
+@router.get("/tunedModels/{model_id}/permissions", **openapi.route(ListPermissionsOut, query=PAGE))
 def list_permissions(
-    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
 ) -> dict[str, Any]:
     require_scope(caller, "PermissionService.ListPermissions", *READ)
     model = authorized_model(svc, caller, model_id, Role.READER)
@@ -65,18 +69,30 @@ def list_permissions(
     return body
 
 
-@router.get("/tunedModels/{model_id}/permissions/{pid}")
-def get(model_id: str, pid: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+@router.get("/tunedModels/{model_id}/permissions/{pid}", **openapi.route(PermissionOut))
+def get(
+    model_id: ModelId, pid: PermissionId, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
     require_scope(caller, "PermissionService.GetPermission", *READ)
+    check_id(pid, "permission")
     model = authorized_model(svc, caller, model_id, Role.READER)
     return permission_json(svc.permissions.get(model.id, pid))
 
 
-@router.patch("/tunedModels/{model_id}/permissions/{pid}")
+@router.patch(
+    "/tunedModels/{model_id}/permissions/{pid}",
+    # Only the role of a permission can change: the mask must say so.
+    **openapi.route(PermissionOut, body=PermissionIn, query=[("updateMask", {"enum": ["role"]})]),
+)
 async def patch(
-    model_id: str, pid: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+    model_id: ModelId,
+    pid: PermissionId,
+    request: Request,
+    svc: ServicesDep,
+    caller: PrincipalDep,
 ) -> dict[str, Any]:
     require_scope(caller, "PermissionService.UpdatePermission", *WRITE)
+    check_id(pid, "permission")
     body = PermissionIn.model_validate(wire.parse_body(await request.body()))
     mask = wire.query_param(request.query_params, "updateMask")
     if mask is None or [p.strip() for p in mask.split(",")] != ["role"]:
@@ -89,9 +105,12 @@ async def patch(
     )
 
 
-@router.delete("/tunedModels/{model_id}/permissions/{pid}")
-def delete(model_id: str, pid: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+@router.delete("/tunedModels/{model_id}/permissions/{pid}", **openapi.route(EmptyOut))
+def delete(
+    model_id: ModelId, pid: PermissionId, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
     require_scope(caller, "PermissionService.DeletePermission", *WRITE)
+    check_id(pid, "permission")
     model = authorized_model(svc, caller, model_id, Role.WRITER)
     svc.permissions.delete(model.id, pid)
     return {}

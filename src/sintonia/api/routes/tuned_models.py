@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
-from sintonia.api import wire
+from sintonia.api import openapi, wire
 from sintonia.api.deps import (
     GENERATE,
     READ,
@@ -19,16 +20,28 @@ from sintonia.api.deps import (
     authorized_model,
     require_scope,
 )
+from sintonia.api.openapi import PAGE, ModelId
 from sintonia.api.paging import next_page_token, page_window
 from sintonia.api.resources import operation_json, tuned_model_json
 from sintonia.api.routes import generation
-from sintonia.api.schemas import TransferOwnershipIn, TunedModelIn
+from sintonia.api.schemas import (
+    CountTokensIn,
+    CountTokensOut,
+    EmptyOut,
+    GenerateContentIn,
+    GenerateContentResponseOut,
+    ListTunedModelsOut,
+    OperationOut,
+    TransferOwnershipIn,
+    TunedModelIn,
+    TunedModelOut,
+)
 from sintonia.auth.access import Role, check_email, role_for
 from sintonia.auth.keys import Principal
 from sintonia.datasets import dataset_from_records
 from sintonia.errors import InvalidArgument
 from sintonia.inference.request import check_sampling
-from sintonia.inference.targets import base_target, tuned_target
+from sintonia.inference.targets import Target, base_target, tuned_target
 from sintonia.jobs.cancel import cancel_tuning
 from sintonia.models.catalog import BaseModel, get_base_model, resolve_base_model
 from sintonia.storage.names import check_display_name
@@ -114,7 +127,10 @@ def _create(
     return operation_json(job, model)
 
 
-@router.post("/tunedModels")
+@router.post(
+    "/tunedModels",
+    **openapi.route(OperationOut, body=TunedModelIn, query=[("tunedModelId", {"type": "string"})]),
+)
 async def create(request: Request, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     require_scope(caller, "ModelService.CreateTunedModel", *WRITE)
     raw = wire.parse_body(await request.body())
@@ -122,8 +138,8 @@ async def create(request: Request, svc: ServicesDep, caller: PrincipalDep) -> di
     return await run_in_threadpool(_create, svc, caller, raw, model_id)
 
 
-@router.get("/tunedModels/{model_id}")
-def get(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+@router.get("/tunedModels/{model_id}", **openapi.route(TunedModelOut))
+def get(model_id: ModelId, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     require_scope(caller, "ModelService.GetTunedModel", *READ)
     model = authorized_model(svc, caller, model_id, Role.READER)
     return tuned_model_json(model)
@@ -161,7 +177,10 @@ def _matches(svc: Services, caller: Principal, model: TunedModel, terms: list[st
     return wanted_public or not everyone_only
 
 
-@router.get("/tunedModels")
+@router.get(
+    "/tunedModels",
+    **openapi.route(ListTunedModelsOut, query=[*PAGE, ("filter", {"type": "string"})]),
+)
 def list_models(request: Request, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     require_scope(caller, "ModelService.ListTunedModels", *READ)
     size, start = page_window(request.query_params, 10)
@@ -189,9 +208,12 @@ def _mask(request: Request, raw: dict[str, Any]) -> list[str]:
     return paths
 
 
-@router.patch("/tunedModels/{model_id}")
+@router.patch(
+    "/tunedModels/{model_id}",
+    **openapi.route(TunedModelOut, body=TunedModelIn, query=[("updateMask", {"type": "string"})]),
+)
 async def patch(
-    model_id: str, request: Request, svc: ServicesDep, caller: PrincipalDep
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
 ) -> dict[str, Any]:
     require_scope(caller, "ModelService.UpdateTunedModel", *WRITE)
     raw = wire.parse_body(await request.body())
@@ -211,8 +233,8 @@ async def patch(
     return tuned_model_json(updated)
 
 
-@router.delete("/tunedModels/{model_id}")
-def delete(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
+@router.delete("/tunedModels/{model_id}", **openapi.route(EmptyOut))
+def delete(model_id: ModelId, svc: ServicesDep, caller: PrincipalDep) -> dict[str, Any]:
     require_scope(caller, "ModelService.DeleteTunedModel", *WRITE)
     model = authorized_model(svc, caller, model_id, Role.OWNER)
     for job in svc.queue.for_model(model.id):  # a running job stops at its next step
@@ -221,7 +243,75 @@ def delete(model_id: str, svc: ServicesDep, caller: PrincipalDep) -> dict[str, A
     return {}
 
 
-def _transfer(svc: Services, caller: Principal, model_id: str, raw: dict[str, Any]) -> dict:
+@router.post(
+    "/tunedModels/{model_id}:generateContent",
+    **openapi.route(GenerateContentResponseOut, body=GenerateContentIn),
+)
+async def generate_content(
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    raw = wire.parse_body(await request.body(), required=False)
+    target = await _generation_target(svc, caller, model_id)
+    return await run_in_threadpool(generation.generate_content, svc, target, raw)
+
+
+@router.post(
+    "/tunedModels/{model_id}:streamGenerateContent",
+    **openapi.route(
+        None, body=GenerateContentIn, query=[("alt", {"enum": ["sse", "json"]})], stream=True
+    ),
+)
+async def stream_generate_content(
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> StreamingResponse:
+    raw = wire.parse_body(await request.body(), required=False)
+    target = await _generation_target(svc, caller, model_id)
+    sse = request.query_params.get("alt") == "sse"
+    return await run_in_threadpool(generation.stream_generate_content, svc, target, raw, sse)
+
+
+@router.post(
+    "/tunedModels/{model_id}:countTokens",
+    **openapi.route(CountTokensOut, body=CountTokensIn, body_required=False),
+)
+async def count_tokens(
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    """No official REST binding, but google-genai calls it (spec §1): the base's tokenizer."""
+    raw = wire.parse_body(await request.body(), required=False)
+    require_scope(caller, "GenerativeService.GenerateContent", *GENERATE)
+    model = await run_in_threadpool(authorized_model, svc, caller, model_id, Role.READER)
+    base = resolve_base_model(model.base_model, model.base_model_path)
+    return await run_in_threadpool(generation.count_tokens, svc, base_target(base), raw)
+
+
+async def _generation_target(svc: Services, caller: Principal, model_id: str) -> Target:
+    require_scope(caller, "GenerativeService.GenerateContent", *GENERATE)
+    model = await run_in_threadpool(authorized_model, svc, caller, model_id, Role.READER)
+    return tuned_target(model)
+
+
+@router.post("/tunedModels/{model_id}:cancel", **openapi.route(EmptyOut))
+async def cancel(
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    """google-genai's tunings.cancel: cancels the model's unfinished jobs."""
+    wire.parse_body(await request.body(), required=False)
+    require_scope(caller, "ModelService.CancelOperation", *WRITE)
+    model = authorized_model(svc, caller, model_id, Role.WRITER)
+    for job in reversed(svc.queue.for_model(model.id)):
+        if not job.status.done:
+            cancel_tuning(svc.queue, svc.store, model, job.id)
+    return {}
+
+
+@router.post(
+    "/tunedModels/{model_id}:transferOwnership", **openapi.route(EmptyOut, body=TransferOwnershipIn)
+)
+async def transfer_ownership(
+    model_id: ModelId, request: Request, svc: ServicesDep, caller: PrincipalDep
+) -> dict[str, Any]:
+    raw = wire.parse_body(await request.body(), required=False)
     require_scope(caller, "PermissionService.TransferOwnership", *WRITE)
     model = authorized_model(svc, caller, model_id, Role.OWNER)
     body = TransferOwnershipIn.model_validate(raw)
@@ -229,29 +319,8 @@ def _transfer(svc: Services, caller: Principal, model_id: str, raw: dict[str, An
     return {}
 
 
-@router.post("/tunedModels/{target}")
-async def verb(target: str, request: Request, svc: ServicesDep, caller: PrincipalDep) -> Any:
-    """`tunedModels/{id}:{verb}`: the path segment holds both, split at the colon."""
+@router.post("/tunedModels/{target}", include_in_schema=False)
+def unknown_verb(target: str) -> None:
+    """`tunedModels/{id}:{verb}` for any verb not routed above."""
     model_id, _, name = target.partition(":")
-    raw = wire.parse_body(await request.body(), required=False)
-    if name in ("generateContent", "streamGenerateContent", "countTokens"):
-        require_scope(caller, "GenerativeService.GenerateContent", *GENERATE)
-        model = await run_in_threadpool(authorized_model, svc, caller, model_id, Role.READER)
-        if name == "countTokens":
-            base = resolve_base_model(model.base_model, model.base_model_path)
-            return await run_in_threadpool(generation.count_tokens, svc, base_target(base), raw)
-        tuned = tuned_target(model)
-        if name == "generateContent":
-            return await run_in_threadpool(generation.generate_content, svc, tuned, raw)
-        sse = request.query_params.get("alt") == "sse"
-        return await run_in_threadpool(generation.stream_generate_content, svc, tuned, raw, sse)
-    if name == "cancel":  # google-genai's tunings.cancel: the latest job of the model
-        require_scope(caller, "ModelService.CancelOperation", *WRITE)
-        model = authorized_model(svc, caller, model_id, Role.WRITER)
-        for job in reversed(svc.queue.for_model(model.id)):
-            if not job.status.done:
-                cancel_tuning(svc.queue, svc.store, model, job.id)
-        return {}
-    if name == "transferOwnership":
-        return _transfer(svc, caller, model_id, raw)
     raise InvalidArgument(f"Unknown method '{name}' on tunedModels/{model_id}.")
