@@ -91,3 +91,16 @@ def test_no_path_segment_escapes_its_resource(
 )
 def test_ids_outside_the_pattern_say_which_id(server, tuned, path: str, kind: str) -> None:
     assert_refused(server.call("GET", path), 400, f"Invalid {kind} id")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1beta/tunedModels/shared-ok:bogus",
+        "/v1beta/tunedModels/shared-ok:generateContent:extra",
+        f"/v1beta/{TINY}:bogus",
+        "/v1beta/tunedModels/shared-ok/operations/abc:bogus",
+    ],
+)
+def test_an_unknown_method_is_400_naming_it(server, tuned, path: str) -> None:
+    assert_refused(server.call("POST", path, {}), 400, "Unknown method")
