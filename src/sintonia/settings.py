@@ -20,6 +20,13 @@ class Settings:
     models_dir: Path
     """Converted base models (safetensors + tokenizer), one folder each; shareable."""
 
+    artifacts: str
+    """Where tuned models' files live (dataset copy, epoch adapters, checkpoint): an fsspec
+    URL (SINTONIA_ARTIFACTS). A local folder by default (`artifacts_dir`); object storage
+    (s3://bucket/prefix, gs://bucket/prefix) lets every API replica serve every tuned model
+    and every worker resume every job. Credentials come from the store's own environment
+    (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_S3, GOOGLE_APPLICATION_CREDENTIALS...)."""
+
     device: str = "auto"
     """"auto" (CUDA when present, else CPU), or an explicit torch device such as "cpu"."""
 
@@ -48,8 +55,18 @@ class Settings:
 
     @property
     def artifacts_dir(self) -> Path:
-        """Tuned-model artifacts (adapters, dataset copy), one folder per tuned model."""
+        """The local folder `artifacts` names unless SINTONIA_ARTIFACTS says otherwise."""
         return self.home / "tuned"
+
+    @property
+    def scratch_dir(self) -> Path:
+        """Local working folders of running tunings, published to `artifacts` as they go."""
+        return self.home / "scratch"
+
+    @property
+    def adapter_cache_dir(self) -> Path:
+        """Adapters fetched from a remote `artifacts` store, kept to serve them again."""
+        return self.home / "cache" / "adapters"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -60,6 +77,7 @@ class Settings:
             home=home,
             database_url=database_url,
             models_dir=Path(env.get("SINTONIA_MODELS_DIR") or home / "models").expanduser(),
+            artifacts=env.get("SINTONIA_ARTIFACTS") or str(home / "tuned"),
             device=env.get("SINTONIA_DEVICE", "auto"),
             default_max_output_tokens=int(env.get("SINTONIA_DEFAULT_MAX_OUTPUT_TOKENS", "256")),
             max_request_bytes=int(env.get("SINTONIA_MAX_REQUEST_BYTES") or cls.max_request_bytes),
