@@ -52,7 +52,7 @@ class _Context:
         from sintonia.storage.db import Database
         from sintonia.storage.tuned_models import TunedModelStore
 
-        return TunedModelStore(Database(self.settings.database_url), self.settings.artifacts_dir)
+        return TunedModelStore(Database(self.settings.database_url), self.settings.artifacts)
 
 
 def _context() -> _Context:
@@ -363,6 +363,7 @@ def generate(
             text = _client(server, api_key).generate(_remote_name(model), text, wanted)
         sys.stdout.write(text + "\n")
         return
+    from sintonia.inference.adapter_files import adapter_files
     from sintonia.inference.engine import Engine
     from sintonia.inference.generate import GenerationConfig
     from sintonia.inference.request import check_tuned_model_request
@@ -380,7 +381,10 @@ def generate(
             ctx.settings.default_max_output_tokens,
         )
         engine = Engine(
-            target.base, ctx.settings.models_dir, pick_runtime(ctx.settings.device, training=False)
+            target.base,
+            ctx.settings.models_dir,
+            pick_runtime(ctx.settings.device, training=False),
+            adapter_files(ctx.settings),
         )
         fmt = target.prompt_format or base_prompt_format(_tokenizer_format(engine.tokenizer))
         result = engine.generate([text], fmt, config, target.adapter)[0]
@@ -543,6 +547,7 @@ def demo(
 ) -> None:
     """Tune Gemma 3 270M on "next number" and compare it with the base model on unseen inputs."""
     from sintonia.demo import HELD_OUT, next_number_dataset
+    from sintonia.inference.adapter_files import adapter_files
     from sintonia.inference.engine import Engine
     from sintonia.inference.generate import GenerationConfig
     from sintonia.inference.targets import resolve_target
@@ -562,7 +567,10 @@ def demo(
         _report(model)
         target = resolve_target(ctx.store, model.name)
         engine = Engine(
-            target.base, ctx.settings.models_dir, pick_runtime(ctx.settings.device, training=False)
+            target.base,
+            ctx.settings.models_dir,
+            pick_runtime(ctx.settings.device, training=False),
+            adapter_files(ctx.settings),
         )
         prompts = [x for x, _ in HELD_OUT]
         # The same prompt format for both: the base model sees exactly what the tuned one sees.

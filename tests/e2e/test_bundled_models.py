@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sintonia.demo import HELD_OUT, next_number_dataset
+from sintonia.inference.adapter_files import adapter_files
 from sintonia.inference.engine import Engine
 from sintonia.inference.generate import GenerationConfig
 from sintonia.inference.targets import resolve_target
@@ -34,7 +35,7 @@ def e2e_store(tmp_path: Path):
         {"SINTONIA_HOME": str(tmp_path), "SINTONIA_MODELS_DIR": str(MODELS_CACHE)}
     )
     db = Database(settings.database_url)
-    yield settings, TunedModelStore(db, settings.artifacts_dir)
+    yield settings, TunedModelStore(db, settings.artifacts)
     db.close()
 
 
@@ -58,7 +59,8 @@ def test_gemma_learns_next_number_and_answers_unseen_inputs(e2e_store) -> None:
     assert per_epoch[5] < per_epoch[1] / 3, per_epoch
 
     target = resolve_target(store, model.name)
-    engine = Engine(target.base, settings.models_dir, pick_runtime(training=False))
+    runtime = pick_runtime(training=False)
+    engine = Engine(target.base, settings.models_dir, runtime, adapter_files(settings))
     prompts = [x for x, _ in HELD_OUT]
     base = engine.generate(prompts, target.prompt_format, GREEDY)
     tuned = engine.generate(prompts, target.prompt_format, GREEDY, target.adapter)
@@ -84,6 +86,7 @@ def test_smollm2_converts_tunes_and_generates(e2e_store) -> None:
     assert model.state is State.ACTIVE, model.error_message
     assert model.completed_steps == 10
     target = resolve_target(store, model.name)
-    engine = Engine(target.base, settings.models_dir, pick_runtime(training=False))
+    runtime = pick_runtime(training=False)
+    engine = Engine(target.base, settings.models_dir, runtime, adapter_files(settings))
     result = engine.generate(["thirteen"], target.prompt_format, GREEDY, target.adapter)[0]
     assert result.text and result.output_tokens <= 12

@@ -8,29 +8,37 @@ import pytest
 
 from sintonia.datasets.format import PromptFormat
 from sintonia.errors import ModelLoadError
-from sintonia.inference.engine import Adapter, Engine
+from sintonia.inference.adapter_files import Adapter, AdapterFiles
+from sintonia.inference.engine import Engine
 from sintonia.inference.generate import GenerationConfig
 from sintonia.models.catalog import local_base_model
 from sintonia.models.loading import pick_runtime
+from sintonia.storage.artifacts import open_artifacts
 from support import train_tiny_adapter
 
 GREEDY = GenerationConfig(temperature=0.0, max_output_tokens=8)
 
 
 @pytest.fixture(scope="module")
-def adapters(tiny_model_dir: Path, tmp_path_factory) -> dict[str, Adapter]:
+def store_root(tiny_model_dir: Path, tmp_path_factory) -> Path:
+    """A local artifact store with an adapter per answer, under "ok/" and "no/"."""
     root = tmp_path_factory.mktemp("adapters")
-    return {
-        answer: Adapter(f"says-{answer}", train_tiny_adapter(tiny_model_dir, root / answer, answer))
-        for answer in ("ok", "no")
-    }
+    for answer in ("ok", "no"):
+        train_tiny_adapter(tiny_model_dir, root / answer, answer)
+    return root
+
+
+@pytest.fixture(scope="module")
+def adapters(store_root: Path) -> dict[str, Adapter]:
+    keys = {p.parent.name: p.relative_to(store_root).as_posix() for p in store_root.glob("*/*")}
+    return {answer: Adapter(f"says-{answer}", keys[answer], "r1") for answer in ("ok", "no")}
 
 
 @pytest.fixture
-def engine(tiny_model_dir: Path, tmp_path: Path) -> Engine:
-    return Engine(
-        local_base_model(tiny_model_dir), tmp_path, pick_runtime("cpu", training=False), capacity=1
-    )
+def engine(tiny_model_dir: Path, tmp_path: Path, store_root: Path) -> Engine:
+    files = AdapterFiles(open_artifacts(store_root), tmp_path / "cache")
+    runtime = pick_runtime("cpu", training=False)
+    return Engine(local_base_model(tiny_model_dir), tmp_path, runtime, files, capacity=1)
 
 
 @pytest.fixture
@@ -50,7 +58,7 @@ def test_each_tuned_model_answers_with_its_own_adapter(engine, fmt, adapters) ->
 def test_the_cache_loads_the_new_adapter_before_evicting_the_old(engine, fmt, adapters) -> None:
     engine.generate(["say a"], fmt, GREEDY, adapters["ok"])
     assert engine.loaded_adapters == (adapters["ok"].key,)
-    broken = Adapter("broken", adapters["ok"].path.parent / "missing")
+    broken = Adapter("broken", "missing", "r1")
     with pytest.raises(ModelLoadError):
         engine.generate(["say a"], fmt, GREEDY, broken)
     assert engine.loaded_adapters == (adapters["ok"].key,)  # still usable
@@ -104,3 +112,9 @@ def test_a_closed_stream_frees_the_engine(engine, fmt) -> None:
     next(events)
     events.close()  # a client that hung up
     assert engine.generate(["say a"], fmt, GREEDY)  # the lock was released
+
+
+def test_a_missing_adapter_fails_the_stream_call_itself(engine, fmt) -> None:
+    """Before any piece: the server answers it with an error status, not a cut stream."""
+    with pytest.raises(ModelLoadError, match="The adapter of tunedModels/gone is missing at"):
+        engine.stream("say a", fmt, GREEDY, Adapter("gone", "gone/epoch-0001", "r1"))

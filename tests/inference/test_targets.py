@@ -8,13 +8,8 @@ from pathlib import Path
 import pytest
 
 from sintonia.datasets.format import PromptFormat
-from sintonia.errors import (
-    BaseModelNotFound,
-    ModelLoadError,
-    ModelNotReady,
-    TunedModelNotFound,
-)
-from sintonia.inference.engine import Adapter
+from sintonia.errors import BaseModelNotFound, ModelNotReady, TunedModelNotFound
+from sintonia.inference.adapter_files import Adapter
 from sintonia.inference.generate import GenerationConfig
 from sintonia.inference.targets import (
     Target,
@@ -45,20 +40,18 @@ def new(model_id: str = "m1", **fields: object) -> NewTunedModel:
     return NewTunedModel(**values)  # type: ignore[arg-type]
 
 
-def fake_adapter(store: TunedModelStore, model_id: str, epoch: int = 1) -> Path:
-    folder = store.artifact_dir(model_id) / "adapters" / f"epoch-{epoch:04d}"
-    folder.mkdir(parents=True)
-    (folder / "adapter_config.json").write_text("{}")
-    return folder
+def fake_adapter(model_id: str, epoch: int = 1) -> str:
+    """The key an adapter would have: targets are resolved without reading any file."""
+    return f"{model_id}/adapters/epoch-{epoch:04d}"
 
 
-def make_active(store: TunedModelStore, model_id: str = "m1", **fields: object) -> Path:
+def make_active(store: TunedModelStore, model_id: str = "m1", **fields: object) -> str:
     store.create(new(model_id, **fields))
     store.mark_started(model_id, FORMAT, {})
-    folder = fake_adapter(store, model_id)
-    store.record_epoch(model_id, 1, folder)
+    key = fake_adapter(model_id)
+    store.record_epoch(model_id, 1, key)
     store.finish(model_id, State.ACTIVE)
-    return folder
+    return key
 
 
 # --- resolve_config ------------------------------------------------------------------------
@@ -113,7 +106,7 @@ def test_failed_model_is_not_ready(store: TunedModelStore) -> None:
 def test_failed_model_with_an_adapter_is_still_not_ready(store: TunedModelStore) -> None:
     store.create(new())
     store.mark_started("m1", FORMAT, {})
-    store.record_epoch("m1", 1, fake_adapter(store, "m1"))
+    store.record_epoch("m1", 1, fake_adapter("m1"))
     failed = store.finish("m1", State.FAILED, FailureCode.INTERNAL, "disk full")
     with pytest.raises(ModelNotReady, match="failed to tune: disk full"):
         tuned_target(failed)
@@ -137,20 +130,26 @@ def test_model_not_started_is_not_ready(store: TunedModelStore) -> None:
         tuned_target(store.create(new()))
 
 
-def test_missing_adapter_files_are_a_load_error(store: TunedModelStore) -> None:
-    folder = make_active(store)
-    (folder / "adapter_config.json").unlink()
-    with pytest.raises(ModelLoadError, match="The adapter of tunedModels/m1 is missing at"):
-        tuned_target(store.get("m1"))
+def test_a_re_created_model_is_another_adapter(store: TunedModelStore) -> None:
+    """Same id, same epoch, another tuning: never the first one's loaded or cached files."""
+    make_active(store)
+    first = tuned_target(store.get("m1")).adapter
+    store.delete("m1")
+    make_active(store)
+    second = tuned_target(store.get("m1")).adapter
+    assert first is not None and second is not None
+    assert first.artifact == second.artifact == "m1/adapters/epoch-0001"
+    assert first.revision != second.revision and first.key != second.key
 
 
 def test_active_model_uses_its_own_sampling_defaults(store: TunedModelStore) -> None:
-    folder = make_active(store, temperature=0.7, top_p=0.5, top_k=5)
-    target = tuned_target(store.get("m1"))
+    key = make_active(store, temperature=0.7, top_p=0.5, top_k=5)
+    model = store.get("m1")
+    target = tuned_target(model)
     assert target == Target(
         name="tunedModels/m1",
         base=GEMMA,
-        adapter=Adapter("m1", folder),
+        adapter=Adapter("m1", key, model.revision),
         prompt_format=FORMAT,
         defaults=GenerationConfig(temperature=0.7, top_p=0.5, top_k=5),
     )
@@ -167,10 +166,10 @@ def test_active_model_falls_back_to_the_base_defaults(store: TunedModelStore) ->
 def test_model_still_tuning_serves_its_latest_epoch(store: TunedModelStore) -> None:
     store.create(new())
     store.mark_started("m1", FORMAT, {})
-    folder = fake_adapter(store, "m1", epoch=2)
-    store.record_epoch("m1", 2, folder)
+    key = fake_adapter("m1", epoch=2)
+    store.record_epoch("m1", 2, key)
     target = tuned_target(store.get("m1"))
-    assert target.adapter == Adapter("m1", folder)
+    assert target.adapter == Adapter("m1", key, store.get("m1").revision)
 
 
 def test_tuned_model_of_a_local_base(store: TunedModelStore, tiny_model_dir: Path) -> None:
@@ -193,10 +192,10 @@ def test_base_model_target(store: TunedModelStore, reference: str) -> None:
 
 @pytest.mark.parametrize("reference", ["tunedModels/m1", "m1"])
 def test_tuned_model_target(store: TunedModelStore, reference: str) -> None:
-    folder = make_active(store)
+    key = make_active(store)
     target = resolve_target(store, reference)
     assert target.name == "tunedModels/m1"
-    assert target.adapter == Adapter("m1", folder)
+    assert target.adapter == Adapter("m1", key, store.get("m1").revision)
 
 
 def test_a_tuned_model_id_wins_over_a_base_name(store: TunedModelStore) -> None:

@@ -107,7 +107,7 @@ def test_cancelling_a_handed_back_job_keeps_its_completed_epoch(worker, tiny_mod
 
     model = worker.store.get("paused")
     assert worker.queue.get(job_id).status is JobStatus.CANCELLED
-    assert model.state is State.ACTIVE and model.adapter_dir.name == "epoch-0001"
+    assert model.state is State.ACTIVE and model.adapter_key == "paused/adapters/epoch-0001"
 
 
 def test_a_worker_whose_job_was_taken_over_leaves_it_alone(worker, tiny_model_dir) -> None:
@@ -135,4 +135,5 @@ def test_a_model_deleted_while_training_leaves_no_files(worker, tiny_model_dir) 
     )
     worker.run_next()
     watcher.join()
-    assert not worker.store.artifact_dir("doomed").exists()
+    assert not worker.store.artifacts.path("doomed").exists()
+    assert not list(worker.settings.scratch_dir.iterdir())

@@ -62,7 +62,7 @@ def test_create_records_the_model_in_state_creating(store: TunedModelStore) -> N
     assert (model.example_count, model.total_steps) == (20, 20)
     assert (model.completed_steps, model.epochs_completed) == (0, 0)
     assert model.prompt_format is None
-    assert model.adapter_dir is None
+    assert model.adapter_key is None
     assert (model.error_code, model.error_message) == (None, None)
     assert model.start_time is None and model.complete_time is None
     assert model.snapshots == ()
@@ -94,7 +94,7 @@ def test_get_unknown(store: TunedModelStore) -> None:
         lambda s: s.delete("nope"),
         lambda s: s.mark_started("nope", FORMAT, {}),
         lambda s: s.add_snapshot("nope", Snapshot(1, 1, 1.0, datetime.now(UTC))),
-        lambda s: s.record_epoch("nope", 1, s.artifact_dir("nope") / "adapters" / "epoch-0001"),
+        lambda s: s.record_epoch("nope", 1, "nope/adapters/epoch-0001"),
         lambda s: s.finish("nope", State.ACTIVE),
     ],
     ids=["delete", "mark_started", "add_snapshot", "record_epoch", "finish"],
@@ -152,25 +152,23 @@ def test_snapshot_time_in_another_zone_comes_back_as_utc(store: TunedModelStore)
     assert snap.compute_time.tzinfo == UTC
 
 
-def test_record_epoch_stores_a_relative_path(store: TunedModelStore) -> None:
+def test_record_epoch_stores_the_adapter_key(store: TunedModelStore) -> None:
     store.create(new())
-    adapter = store.artifact_dir("m1") / "adapters" / "epoch-0002"
-    store.record_epoch("m1", 2, adapter)
+    store.record_epoch("m1", 2, "m1/adapters/epoch-0002")
     model = store.get("m1")
     assert model.epochs_completed == 2
-    assert model.adapter_dir == adapter
-    assert model.adapter_dir.is_absolute()
+    assert model.adapter_key == "m1/adapters/epoch-0002"
     with store.db.session() as session:
-        assert session.get(TunedModelRow, "m1").adapter_dir == str(
-            Path("m1") / "adapters" / "epoch-0002"
-        )
+        assert session.get(TunedModelRow, "m1").adapter_dir == "m1/adapters/epoch-0002"
 
 
-def test_artifacts_follow_the_artifacts_dir(store: TunedModelStore, tmp_path: Path) -> None:
+def test_artifacts_follow_the_artifact_store(store: TunedModelStore, tmp_path: Path) -> None:
+    """Keys are relative to the store: the files can move (another folder, object storage)."""
     store.create(new())
-    store.record_epoch("m1", 1, store.artifact_dir("m1") / "adapters" / "epoch-0001")
+    store.record_epoch("m1", 1, "m1/adapters/epoch-0001")
     moved = TunedModelStore(store.db, tmp_path / "elsewhere")
-    assert moved.get("m1").adapter_dir == tmp_path / "elsewhere" / "m1" / "adapters" / "epoch-0001"
+    key = moved.get("m1").adapter_key
+    assert moved.artifacts.path(key) == tmp_path / "elsewhere" / "m1" / "adapters" / "epoch-0001"
 
 
 @pytest.mark.parametrize(
@@ -207,7 +205,7 @@ def test_delete_removes_row_snapshots_and_artifacts(store: TunedModelStore) -> N
     store.create(new("keep"))
     for model_id in ("m1", "keep"):
         store.add_snapshot(model_id, Snapshot(1, 1, 1.0, datetime.now(UTC)))
-    folder = store.artifact_dir("m1")
+    folder = store.artifacts.path(store.artifact_dir("m1"))
     (folder / "adapters").mkdir(parents=True)
     (folder / "dataset.jsonl").write_text("{}\n")
     store.delete("m1")
@@ -222,7 +220,7 @@ def test_delete_removes_row_snapshots_and_artifacts(store: TunedModelStore) -> N
 
 def test_delete_without_artifact_folder(store: TunedModelStore) -> None:
     store.create(new())
-    assert not store.artifact_dir("m1").exists()
+    assert not store.artifacts.path("m1").exists()
     store.delete("m1")
     assert store.list() == []
 
@@ -240,7 +238,7 @@ def test_data_survives_a_new_database(settings: Settings, store: TunedModelStore
     store.create(new())
     store.mark_started("m1", FORMAT, {"device": "cpu"})
     store.add_snapshot("m1", Snapshot(1, 1, 2.0, datetime(2025, 1, 1, tzinfo=UTC)))
-    store.record_epoch("m1", 1, store.artifact_dir("m1") / "adapters" / "epoch-0001")
+    store.record_epoch("m1", 1, "m1/adapters/epoch-0001")
     before = store.finish("m1", State.ACTIVE)
     store.db.close()
 

@@ -11,7 +11,12 @@ from sintonia.errors import DatasetInvalid, TunedModelExists
 from sintonia.models.catalog import local_base_model
 from sintonia.models.loading import load_tokenizer, pick_runtime
 from sintonia.storage.tuned_models import FailureCode, State
-from sintonia.training.service import TuningRequest, create_tuned_model, dataset_file_name, run_tuning
+from sintonia.training.service import (
+    TuningRequest,
+    create_tuned_model,
+    dataset_file_name,
+    run_tuning,
+)
 from sintonia.training.spec import Hyperparameters
 from support import tiny_task
 
@@ -40,7 +45,9 @@ def test_create_records_the_model_and_a_copy_of_its_data(store, request_for, tok
     assert model.name == "tunedModels/tiny-ok" and model.state is State.CREATING
     assert model.base_model == "models/tiny-gemma" and model.base_model_path
     assert model.total_steps == 18 and model.example_count == 24
-    data_file = store.artifact_dir("tiny-ok") / dataset_file_name(model.provenance["dataset_sha256"])
+    data_file = store.artifacts.path(
+        f"tiny-ok/{dataset_file_name(model.provenance['dataset_sha256'])}"
+    )
     saved = data_file.read_text().splitlines()
     assert len(saved) == 24 and '"output": "ok"' in saved[0]
     with pytest.raises(TunedModelExists):
@@ -67,7 +74,9 @@ def test_run_ends_active_with_every_snapshot(store, settings, request_for, token
     assert [s.step for s in model.snapshots] == list(range(1, 19)) == [s.step for s in seen]
     assert model.snapshots[-1].mean_loss < model.snapshots[0].mean_loss
     assert model.epochs_completed == 3 and model.completed_steps == 18
-    assert (model.adapter_dir / "adapter_model.safetensors").is_file()
+    assert model.adapter_key == "tiny-ok/adapters/epoch-0003"
+    assert (store.artifacts.path(model.adapter_key) / "adapter_model.safetensors").is_file()
+    assert not list(settings.scratch_dir.iterdir())  # the run's scratch folder is gone
     assert model.prompt_format is not None and model.start_time and model.complete_time
     assert model.provenance["dataset_sha256"] == request_for().dataset.sha256
     assert set(model.provenance["versions"]) == {"sintonia", "torch", "transformers", "peft"}
@@ -86,7 +95,7 @@ def test_cancel_mid_run_keeps_the_last_completed_epoch(store, settings, request_
     )
     assert model.state is State.ACTIVE
     assert model.completed_steps == 8 and model.epochs_completed == 1
-    assert model.adapter_dir.name == "epoch-0001"
+    assert model.adapter_key == "tiny-ok/adapters/epoch-0001"
 
 
 def test_cancel_before_the_first_epoch_fails_with_cancelled(
@@ -96,7 +105,7 @@ def test_cancel_before_the_first_epoch_fails_with_cancelled(
     model = run_tuning(store, settings, "tiny-ok", pick_runtime("cpu"), should_stop=lambda: True)
     assert model.state is State.FAILED and model.error_code == FailureCode.CANCELLED
     assert "before the first epoch completed" in model.error_message
-    assert model.adapter_dir is None
+    assert model.adapter_key is None
 
 
 def test_a_damaged_dataset_copy_fails_with_invalid_argument(
@@ -104,7 +113,7 @@ def test_a_damaged_dataset_copy_fails_with_invalid_argument(
 ) -> None:
     model = create_tuned_model(store, request_for(), tokenizer)
     sha = model.provenance["dataset_sha256"]
-    (store.artifact_dir("tiny-ok") / dataset_file_name(sha)).write_text("not json\n")
+    store.artifacts.path(f"tiny-ok/{dataset_file_name(sha)}").write_text("not json\n")
     model = run_tuning(store, settings, "tiny-ok", pick_runtime("cpu"))
     assert model.state is State.FAILED and model.error_code == FailureCode.INVALID_ARGUMENT
     assert "line 1" in model.error_message
@@ -114,7 +123,7 @@ def test_an_unexpected_error_fails_the_model_with_internal(
     store, settings, request_for, tokenizer
 ) -> None:
     create_tuned_model(store, request_for(), tokenizer)
-    (store.artifact_dir("tiny-ok") / "adapters").write_text("a file where a folder must go")
+    store.artifacts.path("tiny-ok/adapters").write_text("a file where a folder must go")
     model = run_tuning(store, settings, "tiny-ok", pick_runtime("cpu"))
     assert model.state is State.FAILED and model.error_code == FailureCode.INTERNAL
     assert model.error_message.startswith("Tuning failed: ")

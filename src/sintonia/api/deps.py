@@ -39,7 +39,7 @@ class Services:
         return cls(
             settings,
             db,
-            TunedModelStore(db, settings.artifacts_dir),
+            TunedModelStore(db, settings.artifacts),
             JobQueue(db),
             KeyStore(db),
             PermissionStore(db),

@@ -6,6 +6,7 @@ import threading
 
 from transformers import PreTrainedTokenizerBase as Tokenizer
 
+from sintonia.inference.adapter_files import adapter_files
 from sintonia.inference.engine import Engine
 from sintonia.models.catalog import BaseModel
 from sintonia.models.loading import load_tokenizer, pick_runtime
@@ -19,6 +20,7 @@ class EnginePool:
     def __init__(self, settings: Settings, adapter_capacity: int = 8) -> None:
         self.settings = settings
         self.adapter_capacity = adapter_capacity
+        self.adapter_files = adapter_files(settings)
         self._engines: dict[str, Engine] = {}
         self._tokenizers: dict[str, Tokenizer] = {}
         self._lock = threading.Lock()
@@ -28,7 +30,11 @@ class EnginePool:
             if base.name not in self._engines:
                 runtime = pick_runtime(self.settings.device, training=False)
                 self._engines[base.name] = Engine(
-                    base, self.settings.models_dir, runtime, self.adapter_capacity
+                    base,
+                    self.settings.models_dir,
+                    runtime,
+                    self.adapter_files,
+                    self.adapter_capacity,
                 )
             return self._engines[base.name]
 

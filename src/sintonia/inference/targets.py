@@ -5,14 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from sintonia.datasets.format import PromptFormat
-from sintonia.errors import (
-    BaseModelNotFound,
-    InvalidArgument,
-    ModelLoadError,
-    ModelNotReady,
-    TunedModelNotFound,
-)
-from sintonia.inference.engine import Adapter
+from sintonia.errors import BaseModelNotFound, InvalidArgument, ModelNotReady, TunedModelNotFound
+from sintonia.inference.adapter_files import Adapter
 from sintonia.inference.generate import GenerationConfig
 from sintonia.models.catalog import BaseModel, get_base_model, resolve_base_model
 from sintonia.storage.names import check_tuned_model_id
@@ -38,29 +32,27 @@ def base_prompt_format(tuned_format: PromptFormat) -> PromptFormat:
 
 
 def tuned_target(model: TunedModel) -> Target:
-    """The target for a stored tuned model.
+    """The target for a stored tuned model. Its adapter is fetched and checked when an
+    engine loads it (`AdapterFiles`), on the host that serves the request.
 
     Raises:
         ModelNotReady: still tuning with no epoch done, or failed.
     """
     if model.state is State.FAILED:
         raise ModelNotReady(f"{model.name} failed to tune: {model.error_message}")
-    if model.adapter_dir is None or model.prompt_format is None:
+    if model.adapter_key is None or model.prompt_format is None:
         raise ModelNotReady(
             f"{model.name} is still being tuned (step {model.completed_steps} of "
             f"{model.total_steps}); it can be called once tuning completes."
         )
-    if not (model.adapter_dir / "adapter_config.json").is_file():
-        raise ModelLoadError(f"The adapter of {model.name} is missing at {model.adapter_dir}.")
     base = resolve_base_model(model.base_model, model.base_model_path)
     defaults = GenerationConfig(
         temperature=model.temperature if model.temperature is not None else base.temperature,
         top_p=model.top_p if model.top_p is not None else base.top_p,
         top_k=model.top_k if model.top_k is not None else base.top_k,
     )
-    return Target(
-        model.name, base, Adapter(model.id, model.adapter_dir), model.prompt_format, defaults
-    )
+    adapter = Adapter(model.id, model.adapter_key, model.revision)
+    return Target(model.name, base, adapter, model.prompt_format, defaults)
 
 
 def base_target(base: BaseModel) -> Target:

@@ -9,9 +9,9 @@ over (it stalled past the lease) drops the job without writing anything more.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import shutil
 import socket
 import threading
 from datetime import timedelta
@@ -42,7 +42,7 @@ class Worker:
         self.settings = settings
         self.id = worker_id or default_worker_id()
         self.db = Database(settings.database_url)
-        self.store = TunedModelStore(self.db, settings.artifacts_dir)
+        self.store = TunedModelStore(self.db, settings.artifacts)
         self.queue = JobQueue(self.db, timedelta(seconds=settings.job_lease_seconds))
         self.runtime: Runtime = pick_runtime(settings.device)
         self.stopping = threading.Event()
@@ -96,7 +96,8 @@ class Worker:
             )
         except TunedModelNotFound:
             # Deleted while training: drop whatever the last step wrote after the delete.
-            shutil.rmtree(self.store.artifact_dir(job.tuned_model_id), ignore_errors=True)
+            with contextlib.suppress(OSError):  # unreachable store: litter, not an error
+                self.store.delete_artifacts(job.tuned_model_id)
             return
         except _LeaseLost:
             log.warning("%s was taken over by another worker; dropped here", job.operation_name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
@@ -14,10 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from sintonia.datasets.format import PromptFormat
 from sintonia.errors import TunedModelExists, TunedModelNotFound
+from sintonia.storage.artifacts import open_artifacts
 from sintonia.storage.db import Database, SnapshotRow, TunedModelRow
 from sintonia.storage.names import check_id
 from sintonia.training.progress import Snapshot
 from sintonia.training.spec import Hyperparameters
+
+log = logging.getLogger(__name__)
 
 
 class State(StrEnum):
@@ -61,8 +64,8 @@ class ResumePoint:
 
     step: int
     epochs_completed: int
-    adapter_dir: Path | None
-    """The last whole epoch's adapter, None before the first epoch ends."""
+    adapter_key: str | None
+    """The last whole epoch's adapter in the artifact store, None before the first epoch ends."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ class TunedModel:
     total_steps: int
     completed_steps: int
     epochs_completed: int
-    adapter_dir: Path | None
+    adapter_key: str | None
+    """The latest epoch's adapter folder in the artifact store (`<id>/adapters/epoch-NNNN`)."""
     error_code: int | None
     error_message: str | None
     create_time: datetime
@@ -97,25 +101,37 @@ class TunedModel:
     def name(self) -> str:
         return f"tunedModels/{self.id}"
 
+    @property
+    def revision(self) -> str:
+        """Which tuning of this id (its creation time): a model deleted and created again
+        under the same id has another, so nothing cached of the first one is served."""
+        return self.create_time.strftime("%Y%m%dT%H%M%S%f")
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 class TunedModelStore:
-    """Create, read, update and delete tuned models and their artifact folders."""
+    """Create, read, update and delete tuned models and their artifacts."""
 
-    def __init__(self, db: Database, artifacts_dir: Path) -> None:
+    def __init__(self, db: Database, artifacts: str | Path) -> None:
+        """`artifacts`: the artifact store's URL or local folder (`Settings.artifacts`)."""
         self.db = db
-        self.artifacts_dir = artifacts_dir
+        self.artifacts = open_artifacts(artifacts)
 
-    def artifact_dir(self, model_id: str) -> Path:
-        """Folder of a tuned model's files: dataset.jsonl, adapters/epoch-NNNN/.
+    def artifact_dir(self, model_id: str) -> str:
+        """A tuned model's folder in the artifact store, as a key: `<id>`, holding
+        dataset-<sha>.jsonl, adapters/epoch-NNNN/ and, while it tunes, checkpoint.pt.
 
         Raises:
             InvalidArgument: an id outside the pattern, which could name another folder.
         """
-        return self.artifacts_dir / check_id(model_id, "tuned model")
+        return check_id(model_id, "tuned model")
+
+    def delete_artifacts(self, model_id: str) -> None:
+        """Remove a tuned model's files. Raises: OSError (the store failed)."""
+        self.artifacts.delete(self.artifact_dir(model_id))
 
     def create(self, new: NewTunedModel) -> TunedModel:
         """Record a tuned model in state CREATING.
@@ -171,7 +187,10 @@ class TunedModelStore:
             if row is None:
                 raise TunedModelNotFound(f"Tuned model tunedModels/{model_id} does not exist.")
             session.delete(row)
-        shutil.rmtree(self.artifact_dir(model_id), ignore_errors=True)
+        try:
+            self.delete_artifacts(model_id)
+        except OSError as exc:  # the model is gone; its files are only litter now
+            log.warning("files of deleted tuned model %s not removed: %s", model_id, exc)
 
     def mark_started(
         self,
@@ -186,12 +205,12 @@ class TunedModelStore:
         replace what a lost worker wrote after its last checkpoint: no gaps, no doubles.
         """
         step, epochs = (resumed.step, resumed.epochs_completed) if resumed else (0, 0)
-        adapter = resumed.adapter_dir if resumed else None
+        adapter = resumed.adapter_key if resumed else None
         with self.db.session() as session:
             row = self._row(session, model_id)
             row.snapshots = [s for s in row.snapshots if s.step <= step]
             row.completed_steps, row.epochs_completed = step, epochs
-            row.adapter_dir = str(adapter.relative_to(self.artifacts_dir)) if adapter else None
+            row.adapter_dir = adapter
             now = _now()
             row.start_time = row.start_time if resumed else now
             row.update_time = now
@@ -227,12 +246,12 @@ class TunedModelStore:
             row.completed_steps = snapshot.step
             row.update_time = _now()
 
-    def record_epoch(self, model_id: str, epoch: int, adapter_dir: Path) -> None:
-        """An epoch's adapter is saved: from now on the model can serve with it."""
+    def record_epoch(self, model_id: str, epoch: int, adapter_key: str) -> None:
+        """An epoch's adapter is published: from now on the model can serve with it."""
         with self.db.session() as session:
             row = self._row(session, model_id)
             row.epochs_completed = epoch
-            row.adapter_dir = str(adapter_dir.relative_to(self.artifacts_dir))
+            row.adapter_dir = adapter_key
             row.update_time = _now()
 
     def finish(
@@ -274,7 +293,7 @@ class TunedModelStore:
             total_steps=row.total_steps,
             completed_steps=row.completed_steps,
             epochs_completed=row.epochs_completed,
-            adapter_dir=self.artifacts_dir / row.adapter_dir if row.adapter_dir else None,
+            adapter_key=row.adapter_dir,
             error_code=row.error_code,
             error_message=row.error_message,
             create_time=row.create_time,

@@ -69,6 +69,10 @@ class Checkpointing:
     resume: Checkpoint | None = None
     """The state to continue from (read by the caller, who also trims its records)."""
 
+    publish: Callable[[Path], None] = lambda _path: None
+    """Called with `path` once a checkpoint is written there: copies it to where any worker
+    can resume from (the artifact store). An OSError is a checkpoint not written."""
+
     def due(self, number: int, ends_epoch: bool) -> bool:
         return ends_epoch or (self.every > 0 and number % self.every == 0)
 
@@ -166,6 +170,7 @@ def tune(
         state = _capture(model, optimizer, schedule, completed, epochs_done, checkpointing)
         try:
             checkpoints.write(checkpointing.path, state)
+            checkpointing.publish(checkpointing.path)
             saved = completed
         except OSError as exc:  # e.g. a full disk: keep training, the last one still holds
             log.warning("checkpoint at step %d not written: %s", completed, exc)

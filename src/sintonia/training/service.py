@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,6 @@ from sintonia.models.catalog import (
 )
 from sintonia.models.loading import Runtime, load_network, load_tokenizer
 from sintonia.settings import Settings
-from sintonia.storage.files import write_atomically
 from sintonia.storage.names import check_display_name, check_tuned_model_id, make_tuned_model_id
 from sintonia.storage.tuned_models import (
     FailureCode,
@@ -90,13 +91,12 @@ def create_tuned_model(
     encode_dataset(fmt, tokenizer, request.dataset, base.input_token_limit)
     hp = request.hyperparameters
     local = base.source.path if isinstance(base.source, LocalDirectory) else None
-    # The data is on disk before the model is recorded: a model acknowledged to a client
-    # always has its data, even after a crash right after the answer.
-    data_file = store.artifact_dir(model_id) / dataset_file_name(request.dataset.sha256)
-    staged = not data_file.exists()
+    # The data is in the artifact store before the model is recorded: a model acknowledged
+    # to a client always has its data, even after a crash right after the answer.
+    data_key = f"{store.artifact_dir(model_id)}/{dataset_file_name(request.dataset.sha256)}"
+    staged = not store.artifacts.exists(data_key)
     if staged:
-        text = request.dataset.to_jsonl().encode()
-        write_atomically(data_file, lambda handle: handle.write(text))
+        store.artifacts.put_bytes(data_key, request.dataset.to_jsonl().encode())
     try:
         model = store.create(
             NewTunedModel(
@@ -120,7 +120,7 @@ def create_tuned_model(
         )
     except BaseException:
         if staged:  # not if the file was there already: it is another model's data
-            data_file.unlink(missing_ok=True)
+            store.artifacts.delete(data_key)
         raise
     return model
 
@@ -168,10 +168,13 @@ def run_tuning(
     run, the model stays CREATING, to be resumed.
     """
     model = store.get(model_id)
-    folder = store.artifact_dir(model_id)
+    # Training writes on this machine; what other processes may read (each epoch's adapter,
+    # each checkpoint) is published to the artifact store as soon as it is written.
+    settings.scratch_dir.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{model_id}-", dir=settings.scratch_dir))
     try:
         base = resolve_base_model(model.base_model, model.base_model_path)
-        dataset = read_dataset(folder / dataset_file_name(model.provenance["dataset_sha256"]))
+        dataset = read_dataset(_fetch_dataset(store, model, scratch))
         fmt, encoded, pad_id = _encode(base, settings.models_dir, dataset)
         network = load_network(base, settings.models_dir, runtime)
         manifest = {
@@ -185,25 +188,31 @@ def run_tuning(
             "device": str(runtime.device),
             "dtype": str(runtime.dtype).removeprefix("torch."),
         }
-        checkpointing = _checkpointing(folder, settings, manifest)
-        store.mark_started(model_id, fmt, manifest, _resume_point(checkpointing, folder))
+        checkpointing = _checkpointing(store, model_id, scratch, settings, manifest)
+        store.mark_started(model_id, fmt, manifest, _resume_point(store, model_id, checkpointing))
 
         def record(snapshot: Snapshot) -> None:
             store.add_snapshot(model_id, snapshot)
             on_step(snapshot)
 
+        def publish(epoch: int, adapter: Path) -> None:
+            key = _adapter_key(store, model_id, epoch)
+            store.artifacts.put_dir(key, adapter)
+            store.record_epoch(model_id, epoch, key)
+            shutil.rmtree(adapter)  # published: the scratch copy is of no more use
+
         outcome = tune(
             network,
             encoded,
             model.hyperparameters,
-            folder / ADAPTERS,
+            scratch / ADAPTERS,
             pad_id=pad_id,
             manifest=manifest,
             on_step=record,
             should_stop=should_stop,
             should_pause=should_pause,
             checkpointing=checkpointing,
-            on_epoch=lambda epoch, path: store.record_epoch(model_id, epoch, path),
+            on_epoch=publish,
         )
     except DatasetInvalid as exc:
         return end_tuning(store, model_id, State.FAILED, FailureCode.INVALID_ARGUMENT, str(exc))
@@ -212,6 +221,8 @@ def run_tuning(
         return end_tuning(
             store, model_id, State.FAILED, FailureCode.INTERNAL, f"Tuning failed: {exc}"
         )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if outcome.paused:
         return store.get(model_id)
     if outcome.adapter_dir is None:
@@ -226,24 +237,53 @@ def run_tuning(
     return end_tuning(store, model_id, State.ACTIVE)
 
 
-def _checkpointing(folder: Path, settings: Settings, manifest: dict[str, Any]) -> Checkpointing:
+def _fetch_dataset(store: TunedModelStore, model: TunedModel, scratch: Path) -> Path:
+    name = dataset_file_name(model.provenance["dataset_sha256"])
+    key = f"{store.artifact_dir(model.id)}/{name}"
+    path = store.artifacts.fetch_file(key, scratch / name)
+    if path is None:
+        raise FileNotFoundError(f"the dataset copy {key} is missing from {store.artifacts.url}")
+    return path
+
+
+def _adapter_key(store: TunedModelStore, model_id: str, epoch: int) -> str:
+    name = epoch_adapter_dir(Path(ADAPTERS), epoch).name
+    return f"{store.artifact_dir(model_id)}/{ADAPTERS}/{name}"
+
+
+def _checkpointing(
+    store: TunedModelStore,
+    model_id: str,
+    scratch: Path,
+    settings: Settings,
+    manifest: dict[str, Any],
+) -> Checkpointing:
+    """Written to `scratch`, published to the store; resumed from the store's, which any
+    worker can read (the one that wrote it may be gone)."""
     # A checkpoint is resumed only by the same run: same data, hyperparameters and base.
     fingerprint = {
         key: manifest[key]
         for key in ("base_model", "prompt_format", "hyperparameters", "dataset_sha256")
     }
-    path = folder / CHECKPOINT_FILE
+    key = f"{store.artifact_dir(model_id)}/{CHECKPOINT_FILE}"
+    stored = store.artifacts.fetch_file(key, scratch / CHECKPOINT_FILE)
     return Checkpointing(
-        path, settings.checkpoint_every, fingerprint, checkpoint.read(path, fingerprint)
+        scratch / CHECKPOINT_FILE,
+        settings.checkpoint_every,
+        fingerprint,
+        checkpoint.read(stored, fingerprint) if stored else None,
+        publish=lambda path: store.artifacts.put_file(key, path),
     )
 
 
-def _resume_point(checkpointing: Checkpointing, folder: Path) -> ResumePoint | None:
+def _resume_point(
+    store: TunedModelStore, model_id: str, checkpointing: Checkpointing
+) -> ResumePoint | None:
     state = checkpointing.resume
     if state is None:
         return None
     epochs = state.epochs_completed
-    adapter = epoch_adapter_dir(folder / ADAPTERS, epochs) if epochs else None
+    adapter = _adapter_key(store, model_id, epochs) if epochs else None
     return ResumePoint(state.step, epochs, adapter)
 
 
@@ -256,5 +296,8 @@ def end_tuning(
 ) -> TunedModel:
     """Finish the model; its checkpoint is then of no more use (the epoch adapters stay)."""
     model = store.finish(model_id, state, code, message)
-    (store.artifact_dir(model_id) / CHECKPOINT_FILE).unlink(missing_ok=True)
+    try:
+        store.artifacts.delete(f"{store.artifact_dir(model_id)}/{CHECKPOINT_FILE}")
+    except OSError as exc:  # the model is finished either way; the file is only litter
+        log.warning("checkpoint of %s not removed: %s", model_id, exc)
     return model

@@ -80,11 +80,12 @@ def stream_generate_content(
     """SSE events (`alt=sse`) or one JSON array written as it grows (the old SDK)."""
     text, config = _prepare(svc, target, body)  # errors before the first byte get a status
     engine = svc.engines.engine(target.base)
-    fmt = _format(svc, target)
+    # Called here, not in the body: a missing adapter is an error status, not a cut stream.
+    events = engine.stream(text, _format(svc, target), config, target.adapter)
 
     def chunks() -> Iterator[dict[str, Any]]:
         held = ""
-        for event in engine.stream(text, fmt, config, target.adapter):
+        for event in events:
             if isinstance(event, Generation):
                 # The last chunk carries the finish reason and the cumulative usage.
                 yield {
