@@ -36,6 +36,7 @@ from sintonia.storage.tuned_models import (
 )
 from sintonia.training import checkpoint
 from sintonia.training.memory import release_freed_memory
+from sintonia.training.parallel import SOLO, ProcessGroup, RankFailed
 from sintonia.training.progress import Snapshot
 from sintonia.training.recipe import Checkpointing, epoch_adapter_dir, tune
 from sintonia.training.spec import Hyperparameters
@@ -157,6 +158,7 @@ def run_tuning(
     should_stop: Callable[[], bool] = lambda: False,
     should_pause: Callable[[], bool] = lambda: False,
     on_step: Callable[[Snapshot], None] = lambda _s: None,
+    group: ProcessGroup = SOLO,
 ) -> TunedModel:
     """Tune a recorded model, storing every snapshot and each epoch's adapter as it goes.
 
@@ -166,7 +168,11 @@ def run_tuning(
     with a google.rpc code: CANCELLED before any epoch completed, INVALID_ARGUMENT for data
     the base model cannot take, INTERNAL for anything else. When `should_pause` stops the
     run, the model stays CREATING, to be resumed.
+
+    In a data-parallel run every rank of `group` calls this; rank 0 alone asks
+    `should_stop`/`should_pause` and writes (records, adapters, checkpoints, the ending).
     """
+    lead = group.rank == 0
     model = store.get(model_id)
     # Training writes on this machine; what other processes may read (each epoch's adapter,
     # each checkpoint) is published to the artifact store as soon as it is written.
@@ -189,7 +195,9 @@ def run_tuning(
             "dtype": str(runtime.dtype).removeprefix("torch."),
         }
         checkpointing = _checkpointing(store, model_id, scratch, settings, manifest)
-        store.mark_started(model_id, fmt, manifest, _resume_point(store, model_id, checkpointing))
+        if lead:
+            resume_point = _resume_point(store, model_id, checkpointing)
+            store.mark_started(model_id, fmt, manifest, resume_point)
 
         def record(snapshot: Snapshot) -> None:
             store.add_snapshot(model_id, snapshot)
@@ -213,17 +221,17 @@ def run_tuning(
             should_pause=should_pause,
             checkpointing=checkpointing,
             on_epoch=publish,
+            group=group,
         )
     except DatasetInvalid as exc:
-        return end_tuning(store, model_id, State.FAILED, FailureCode.INVALID_ARGUMENT, str(exc))
+        return _failed(store, model_id, group, FailureCode.INVALID_ARGUMENT, str(exc))
     except Exception as exc:
-        log.exception("tuning %s failed", model_id)
-        return end_tuning(
-            store, model_id, State.FAILED, FailureCode.INTERNAL, f"Tuning failed: {exc}"
-        )
+        if lead:
+            log.exception("tuning %s failed", model_id)
+        return _failed(store, model_id, group, FailureCode.INTERNAL, f"Tuning failed: {exc}")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if outcome.paused:
+    if outcome.paused or not lead:
         return store.get(model_id)
     if outcome.adapter_dir is None:
         return end_tuning(
@@ -235,6 +243,23 @@ def run_tuning(
             "epoch completed; no adapter was kept.",
         )
     return end_tuning(store, model_id, State.ACTIVE)
+
+
+def _failed(
+    store: TunedModelStore, model_id: str, group: ProcessGroup, code: FailureCode, message: str
+) -> TunedModel:
+    """End the model FAILED; in a data-parallel run (rank 0 ends it), raise `RankFailed`.
+
+    The other ranks may be waiting for this one in a collective: the runner (Ray Train) stops
+    every rank once one raises, so none is left waiting.
+    """
+    if group.world == 1:
+        return end_tuning(store, model_id, State.FAILED, code, message)
+    try:
+        if group.rank == 0:
+            end_tuning(store, model_id, State.FAILED, code, message)
+    finally:  # also when the model is gone meanwhile: every rank must stop all the same
+        raise RankFailed(f"rank {group.rank}: {message}")  # noqa: B012
 
 
 def _fetch_dataset(store: TunedModelStore, model: TunedModel, scratch: Path) -> Path:
