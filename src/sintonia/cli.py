@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -661,6 +662,9 @@ def serve(
             host=host,
             port=port,
             log_level="warning",
+            # Longer than clients keep idle connections (the SDKs' poll backoff passes 5 s,
+            # uvicorn's default): a server closing one as a client reuses it resets the call.
+            timeout_keep_alive=75,
         )
     finally:
         # SIGTERM: each worker ends its current step and hands its job back to the queue.
@@ -692,19 +696,60 @@ def _is_loopback(host: str, ipaddress: Any) -> bool:
         return False
 
 
+class Backend(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 @app.command()
-def worker() -> None:
+def worker(
+    backend: Annotated[
+        Backend,
+        typer.Option(help="Where jobs train: in this process, or as tasks on a Ray cluster."),
+    ] = Backend.local,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="The Ray cluster for --backend ray: its head's HOST:PORT, or 'auto' for the "
+            "one this host belongs to (the default).",
+        ),
+    ] = None,
+) -> None:
     """Run a tuning worker: claims queued jobs from the database and trains them."""
     import logging
 
     from sintonia.jobs.worker import Worker
 
+    if ray_address and backend is not Backend.ray:
+        err.print("[red]--ray-address is for --backend ray.[/]")
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runner = Worker(_context().settings)
+    settings = _context().settings
+    executor = _ray_executor(settings, ray_address or "auto") if backend is Backend.ray else None
+    runner = Worker(settings, executor=executor)
     # SIGTERM/Ctrl-C: the current step ends and the job goes back to the queue.
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())
     runner.run()
+
+
+def _ray_executor(settings: Settings, address: str) -> Any:
+    try:
+        from sintonia.jobs.ray_backend import RayExecutor
+    except ImportError as exc:
+        err.print(f"[red]--backend ray needs Ray ({exc}): pip install 'ray[train]'.[/]")
+        raise typer.Exit(2) from None
+    with _errors():
+        try:
+            return RayExecutor(settings, address)
+        except ConnectionError as exc:
+            err.print(
+                f"[red]No Ray cluster answers at {address}:[/] {exc}\nStart one with "
+                "`ray start --head`, or name its head with --ray-address HOST:PORT.",
+                highlight=False,
+            )
+            raise typer.Exit(1) from None
 
 
 @keys_app.command("create")

@@ -53,6 +53,21 @@ class Settings:
     """Tuning jobs one user (all their keys together) may have queued or running at once;
     one more is refused with 429 RESOURCE_EXHAUSTED. 0: no limit."""
 
+    ray_workers: int = 1
+    """Training processes per job on the Ray backend (`sintonia worker --backend ray`); more
+    than 1 trains data-parallel with Ray Train (each takes its share of every batch, so a
+    worker count above the batch size leaves some idle)."""
+
+    ray_cpus_per_worker: float = 1.0
+    """CPUs Ray reserves for each of a job's training processes."""
+
+    ray_gpus_per_worker: float = 0.0
+    """GPUs Ray reserves for each training process; above 0, a job trains on GPUs (NCCL
+    between the processes of a data-parallel job)."""
+
+    ray_memory_per_worker: int = 0
+    """Bytes of memory Ray reserves for each training process; 0 reserves none."""
+
     @property
     def artifacts_dir(self) -> Path:
         """The local folder `artifacts` names unless SINTONIA_ARTIFACTS says otherwise."""
@@ -84,6 +99,10 @@ class Settings:
             checkpoint_every=int(env.get("SINTONIA_CHECKPOINT_EVERY", "25")),
             job_lease_seconds=float(env.get("SINTONIA_JOB_LEASE_SECONDS", "60")),
             max_jobs_per_user=int(env.get("SINTONIA_MAX_JOBS_PER_USER", "4")),
+            ray_workers=int(env.get("SINTONIA_RAY_WORKERS", "1")),
+            ray_cpus_per_worker=float(env.get("SINTONIA_RAY_CPUS_PER_WORKER", "1")),
+            ray_gpus_per_worker=float(env.get("SINTONIA_RAY_GPUS_PER_WORKER", "0")),
+            ray_memory_per_worker=int(env.get("SINTONIA_RAY_MEMORY_PER_WORKER", "0")),
             local_models=tuple(
                 Path(p).expanduser()
                 for p in env.get("SINTONIA_LOCAL_MODELS", "").split(os.pathsep)
