@@ -1,4 +1,9 @@
-"""A local Ray cluster shared by the Ray backend's tests (starting one takes seconds)."""
+"""A local Ray cluster shared by the Ray backend's tests (starting one takes seconds).
+
+Module-scoped: the cluster goes as soon as the module's tests are done. A Ray driver whose
+cluster disappears (`ray stop`, a process-tree kill) exits after a minute, so a cluster
+left running through the rest of the session could take the whole test run down with it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[None]:
     ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'ray[train]'")
     from sintonia.jobs.ray_backend import RUNTIME_ENV
