@@ -4,6 +4,9 @@ together. (Ray Train's processes and gloo: tests/jobs/test_ray_backend.py.)"""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +17,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from sintonia.datasets.format import PromptFormat, encode_example
+from sintonia.training.parallel import GO, STOP
 from sintonia.training.recipe import TuningOutcome, tune
 from sintonia.training.spec import Hyperparameters
 from support import tiny_task
@@ -162,3 +166,45 @@ def test_rank_0_stops_every_rank_at_the_same_step(tiny_model_dir, encoded, tmp_p
 
     assert [o.completed_steps for o in outcomes] == [5, 5]
     assert all(o.cancelled for o in outcomes)
+
+
+_RANK = """
+import json, sys
+import torch, torch.distributed as dist
+from sintonia.training.parallel import GO, TorchDistributed
+
+dist.init_process_group(
+    "gloo", init_method="file://" + sys.argv[1], rank=int(sys.argv[2]), world_size=2
+)
+group = TorchDistributed(torch.device("cpu"))
+total = torch.tensor([group.rank + 1.0])
+group.sum(total)
+weights = torch.tensor([float(group.rank) + 5.0])
+group.copy_from_lead([weights])
+first = group.lead_decides(lambda: GO)
+
+def broken():
+    raise LookupError("the database is gone")
+
+try:
+    second = group.lead_decides(broken)
+except LookupError:
+    second = "raised"
+print(json.dumps([total.item(), weights.item(), first, second]))
+"""
+
+
+def test_torch_distributed_over_gloo(tmp_path) -> None:
+    """The real group, two processes over gloo: sums, copies rank 0's tensors, and when
+    rank 0's question raises, rank 0 raises and the other rank is told STOP (not left
+    waiting in a collective)."""
+    ranks = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RANK, str(tmp_path / "rendezvous"), str(rank)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for rank in (0, 1)
+    ]
+    answers = [json.loads(rank.communicate(timeout=120)[0]) for rank in ranks]
+    assert answers == [[3.0, 5.0, GO, "raised"], [3.0, 5.0, GO, STOP]]
