@@ -76,15 +76,17 @@ def test_sigkill_at_random_points_loses_nothing(settings, store, tiny_model_dir:
         # A random point of the remaining work: any step, a checkpoint being written...
         target = rng.randint(_progress(store) + 1, total - 1)
         worker = _start_worker(settings)
-        deadline = time.monotonic() + 120
-        while (progress := _progress(store)) < target and worker.poll() is None:
-            assert time.monotonic() < deadline, "the worker made no progress"
-            # Resumed from a checkpoint at most CHECKPOINT_EVERY steps back, not from 0.
-            assert progress >= killed_at[-1] - CHECKPOINT_EVERY, (progress, killed_at)
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0, 0.05))
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
+        try:
+            deadline = time.monotonic() + 120
+            while (progress := _progress(store)) < target and worker.poll() is None:
+                assert time.monotonic() < deadline, "the worker made no progress"
+                # Resumed from a checkpoint at most CHECKPOINT_EVERY steps back, not from 0.
+                assert progress >= killed_at[-1] - CHECKPOINT_EVERY, (progress, killed_at)
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.05))
+        finally:  # also when an assertion fails: no worker outlives the test
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
         killed_at.append(_progress(store))
 
     worker = _start_worker(settings)
