@@ -105,3 +105,25 @@ def record_model(store, model_id: str = "m1", **fields: object):
         "total_steps": 25,
     }
     return store.create(NewTunedModel(**(values | fields)))  # type: ignore[arg-type]
+
+
+def create_tiny_tuned_model(
+    store, tiny_model_dir: Path, model_id: str, *, epochs: int = 3, learning_rate: float = 0.01
+):
+    """Record a tuned model of the tiny base on `tiny_task(24)` (CREATING, its data stored),
+    as the API does before a worker takes it; 6 steps an epoch at the default batch size."""
+    from sintonia.datasets import dataset_from_records
+    from sintonia.models.catalog import local_base_model
+    from sintonia.models.loading import load_tokenizer
+    from sintonia.training.service import TuningRequest, create_tuned_model
+    from sintonia.training.spec import Hyperparameters
+
+    base = local_base_model(tiny_model_dir)
+    request = TuningRequest(
+        dataset=dataset_from_records(tiny_task(24)),
+        base_model=base,
+        hyperparameters=Hyperparameters(epoch_count=epochs, learning_rate=learning_rate),
+        tuned_model_id=model_id,
+    )
+    # A local folder's tokenizer is read in place: no models dir is needed.
+    return create_tuned_model(store, request, load_tokenizer(base, tiny_model_dir.parent))

@@ -13,15 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sintonia.datasets import dataset_from_records
 from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import JobStatus
-from sintonia.models.catalog import local_base_model
-from sintonia.models.loading import load_tokenizer
 from sintonia.storage.tuned_models import State
-from sintonia.training.service import TuningRequest, create_tuned_model
-from sintonia.training.spec import Hyperparameters
-from support import tiny_task
+from support import create_tiny_tuned_model
 
 KILLS = 5
 JOBS = ("first", "second")
@@ -57,17 +52,9 @@ def _all_done(queue: JobQueue) -> bool:
 @pytest.mark.parametrize("seed", [int(os.environ.get("SINTONIA_CRASH_SEED", "7"))])
 def test_sigkill_at_random_points_loses_nothing(settings, store, tiny_model_dir: Path, seed):
     rng = random.Random(seed)
-    base = local_base_model(tiny_model_dir)
-    tokenizer = load_tokenizer(base, settings.models_dir)
     queue = JobQueue(store.db)
     for name in JOBS:
-        request = TuningRequest(
-            dataset=dataset_from_records(tiny_task(24)),
-            base_model=base,
-            hyperparameters=Hyperparameters(epoch_count=EPOCHS, learning_rate=0.01),
-            tuned_model_id=name,
-        )
-        create_tuned_model(store, request, tokenizer)
+        create_tiny_tuned_model(store, tiny_model_dir, name, epochs=EPOCHS)
         queue.enqueue(name)
     total = len(JOBS) * store.get(JOBS[0]).total_steps
 

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from sintonia.datasets import dataset_from_records
 from sintonia.jobs.cancel import cancel_tuning
 from sintonia.jobs.status import JobStatus
 from sintonia.jobs.worker import Worker
-from sintonia.models.catalog import local_base_model
-from sintonia.models.loading import load_tokenizer
 from sintonia.storage.db import JobRow
 from sintonia.storage.tuned_models import State
-from sintonia.training.service import TuningRequest, create_tuned_model
-from sintonia.training.spec import Hyperparameters
-from support import tiny_task
+from support import create_tiny_tuned_model
 
 
 @pytest.fixture
@@ -28,14 +23,7 @@ def worker(settings) -> Worker:
 
 
 def _submit(worker: Worker, tiny_model_dir: Path, model_id: str, epochs: int) -> str:
-    base = local_base_model(tiny_model_dir)
-    request = TuningRequest(
-        dataset=dataset_from_records(tiny_task(24)),
-        base_model=base,
-        hyperparameters=Hyperparameters(epoch_count=epochs, learning_rate=0.01),
-        tuned_model_id=model_id,
-    )
-    create_tuned_model(worker.store, request, load_tokenizer(base, worker.settings.models_dir))
+    create_tiny_tuned_model(worker.store, tiny_model_dir, model_id, epochs=epochs)
     return worker.queue.enqueue(model_id).id
 
 

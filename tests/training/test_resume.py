@@ -10,18 +10,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from sintonia.datasets import dataset_from_records
-from sintonia.models.catalog import local_base_model
-from sintonia.models.loading import load_tokenizer, pick_runtime
+from sintonia.models.loading import pick_runtime
 from sintonia.storage.tuned_models import State
 from sintonia.training.service import (
     CHECKPOINT_FILE,
-    TuningRequest,
-    create_tuned_model,
     run_tuning,
 )
-from sintonia.training.spec import Hyperparameters
-from support import tiny_task
+from support import create_tiny_tuned_model
 
 
 class _Killed(BaseException):  # noqa: N818 - stands for SIGKILL: nothing after it runs
@@ -31,18 +26,10 @@ class _Killed(BaseException):  # noqa: N818 - stands for SIGKILL: nothing after 
 @pytest.fixture
 def tuning(tiny_model_dir: Path, settings, store):
     """Create a tuned model of the tiny base; returns (create, run)."""
-    base = local_base_model(tiny_model_dir)
-    tokenizer = load_tokenizer(base, settings.models_dir)
     every3 = dataclasses.replace(settings, checkpoint_every=3)
 
     def create(model_id: str, learning_rate: float = 0.01) -> None:
-        request = TuningRequest(
-            dataset=dataset_from_records(tiny_task(24)),
-            base_model=base,
-            hyperparameters=Hyperparameters(epoch_count=3, learning_rate=learning_rate),
-            tuned_model_id=model_id,
-        )
-        create_tuned_model(store, request, tokenizer)
+        create_tiny_tuned_model(store, tiny_model_dir, model_id, learning_rate=learning_rate)
 
     def run(model_id: str, **callbacks):
         return run_tuning(store, every3, model_id, pick_runtime("cpu"), **callbacks)

@@ -11,20 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from sintonia.datasets import dataset_from_records
-from sintonia.models.catalog import local_base_model
-from sintonia.models.loading import load_tokenizer, pick_runtime
+from sintonia.models.loading import pick_runtime
 from sintonia.settings import Settings
 from sintonia.storage.db import Database
 from sintonia.storage.tuned_models import State, TunedModelStore
 from sintonia.training.service import (
     CHECKPOINT_FILE,
-    TuningRequest,
-    create_tuned_model,
     run_tuning,
 )
-from sintonia.training.spec import Hyperparameters
-from support import tiny_task
+from support import create_tiny_tuned_model
 
 
 @pytest.fixture
@@ -52,14 +47,7 @@ def store(machines):
 
 
 def _create(store: TunedModelStore, tiny_model_dir: Path, model_id: str, epochs: int) -> None:
-    base = local_base_model(tiny_model_dir)
-    request = TuningRequest(
-        dataset=dataset_from_records(tiny_task(24)),
-        base_model=base,
-        hyperparameters=Hyperparameters(epoch_count=epochs, learning_rate=0.01),
-        tuned_model_id=model_id,
-    )
-    create_tuned_model(store, request, load_tokenizer(base, tiny_model_dir.parent))
+    create_tiny_tuned_model(store, tiny_model_dir, model_id, epochs=epochs)
 
 
 def _objects(store: TunedModelStore, model_id: str) -> list[str]:
