@@ -15,6 +15,8 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # `ray stop` stops every Ray cluster of this machine, not only this one: rehearse on a
+  # machine where no other Ray work runs.
   ray stop --force >/dev/null 2>&1 || true
   psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
   echo "logs were in $SINTONIA_HOME"
