@@ -12,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from sintonia.datasets import dataset_from_records
 from sintonia.jobs.status import JobStatus
 from sintonia.jobs.worker import Worker
-from sintonia.models.catalog import local_base_model
-from sintonia.models.loading import load_tokenizer
 from sintonia.storage.tuned_models import State
-from sintonia.training.service import TuningRequest, create_tuned_model
-from sintonia.training.spec import Hyperparameters
-from support import tiny_task
+from support import create_tiny_tuned_model
 
 pytestmark = pytest.mark.ray
 STEPS = 18  # 24 examples x 3 epochs / batch 4
@@ -39,14 +34,7 @@ def ray_worker(ray_cluster, settings) -> Callable[..., Worker]:
 
 
 def _submit(worker: Worker, tiny_model_dir: Path, model_id: str, epochs: int = 3) -> str:
-    base = local_base_model(tiny_model_dir)
-    request = TuningRequest(
-        dataset=dataset_from_records(tiny_task(24)),
-        base_model=base,
-        hyperparameters=Hyperparameters(epoch_count=epochs, batch_size=4, learning_rate=0.01),
-        tuned_model_id=model_id,
-    )
-    create_tuned_model(worker.store, request, load_tokenizer(base, worker.settings.models_dir))
+    create_tiny_tuned_model(worker.store, tiny_model_dir, model_id, epochs=epochs)
     return worker.queue.enqueue(model_id).id
 
 
