@@ -33,6 +33,16 @@ def test_a_model_ended_before_its_job_is_not_done_yet(store) -> None:
     assert body["done"] is True and body["error"]["code"] == 1 and "response" not in body
 
 
+def test_a_job_cancelled_before_its_model_ends_is_not_done_yet(store) -> None:
+    queue, job = _setup(store)
+    queue.request_cancel(job.id)  # queued: cancelled at once; the model is ended just after
+    assert queue.get(job.id).status is JobStatus.CANCELLED
+    assert "done" not in operation_json(queue.get(job.id), store.get("m"))
+    model = store.finish("m", State.FAILED, FailureCode.CANCELLED, "cancelled before it started")
+    body = operation_json(queue.get(job.id), model)
+    assert body["done"] is True and body["error"]["code"] == 1
+
+
 def test_success_carries_the_typed_model_and_failure_the_rpc_code(store) -> None:
     queue, job = _setup(store)
     queue.claim("w")

@@ -102,9 +102,11 @@ def operation_json(job: Job, model: TunedModel) -> dict[str, Any]:
         metadata["completedPercent"] = round(100 * model.completed_steps / model.total_steps, 2)
         metadata["snapshots"] = [snapshot_json(s) for s in model.snapshots]
     body: dict[str, Any] = {"name": job.operation_name, "metadata": metadata}
-    # Done when the job says so: the worker ends the model first and the job just after,
-    # and a poll in between must not see a cancelled job as a success.
-    if not job.status.done:
+    # Done when the job and the model both say so. The worker ends the model first and the
+    # job just after (a poll in between must not see a cancelled job as a success); a cancel
+    # of a queued job ends the job first and the model just after (a poll in between must
+    # not see a done operation on a model still training).
+    if not job.status.done or model.state is State.CREATING:
         return body
     body["done"] = True
     if job.status is JobStatus.CANCELLED:
