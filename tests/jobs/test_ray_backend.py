@@ -82,7 +82,9 @@ def test_a_paused_data_parallel_job_resumes_from_its_checkpoint(
     ray_worker, settings, tiny_model_dir
 ) -> None:
     every2 = ray_worker(ray_workers=2, checkpoint_every=2)
-    job_id = _submit(every2, tiny_model_dir, "paused-pair")
+    # Long enough that the pause, forwarded to the Ray task, lands well before the end.
+    job_id = _submit(every2, tiny_model_dir, "paused-pair", epochs=30)
+    steps = 30 * STEPS // 3
     # The worker's SIGTERM: the step in progress ends, rank 0 checkpoints, the job is queued.
     watcher = _when(
         lambda: every2.store.get("paused-pair").completed_steps >= 3, every2.stopping.set
@@ -92,15 +94,15 @@ def test_a_paused_data_parallel_job_resumes_from_its_checkpoint(
     job = every2.queue.get(job_id)
     paused = every2.store.get("paused-pair")
     assert job.status is JobStatus.QUEUED and job.worker is None
-    assert paused.state is State.CREATING and 3 <= paused.completed_steps < STEPS
+    assert paused.state is State.CREATING and 3 <= paused.completed_steps < steps
 
     resumer = Worker(settings, "local-worker")  # any worker resumes it, with any backend
     assert resumer.run_next()
 
     model = resumer.store.get("paused-pair")
     assert resumer.queue.get(job_id).status is JobStatus.SUCCEEDED
-    assert model.state is State.ACTIVE and model.epochs_completed == 3
-    assert [s.step for s in model.snapshots] == list(range(1, STEPS + 1))
+    assert model.state is State.ACTIVE and model.epochs_completed == 30
+    assert [s.step for s in model.snapshots] == list(range(1, steps + 1))
 
 
 def test_a_cancel_reaches_a_job_running_as_a_ray_task(ray_worker, tiny_model_dir) -> None:
