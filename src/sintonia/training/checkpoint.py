@@ -1,7 +1,8 @@
 """Resumable training state: LoRA weights, optimizer, schedule, RNG and the step reached.
 
-One file per run, replaced atomically (`storage.files`): a crash or a full disk while
-writing leaves the previous checkpoint whole. The data order needs no saving: it is a
+One file per run, written in the run's folder and published to the artifact store, which
+replaces the stored one whole: a crash or a full disk while writing leaves the previous
+checkpoint intact. The data order needs no saving: it is a
 pure function of the seed (`plan_steps`), so a resumed run skips the steps already taken.
 """
 
@@ -13,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-
-from sintonia.storage.files import write_atomically
 
 log = logging.getLogger(__name__)
 FORMAT = 1
@@ -39,13 +38,13 @@ class Checkpoint:
 
 
 def write(path: Path, checkpoint: Checkpoint) -> None:
-    """Replace the checkpoint at `path`, or leave the old one as it was.
+    """Save the checkpoint at `path`, in the run's own folder; the caller then publishes it
+    to the artifact store, which replaces the stored one whole (`Checkpointing.publish`).
 
     Raises:
-        OSError: the disk refused the write; the previous checkpoint is intact.
+        OSError: the disk refused the write.
     """
-    payload = {"format": FORMAT, **checkpoint.__dict__}
-    write_atomically(path, lambda handle: torch.save(payload, handle))
+    torch.save({"format": FORMAT, **checkpoint.__dict__}, path)
 
 
 def read(path: Path, fingerprint: dict[str, Any]) -> Checkpoint | None:

@@ -82,14 +82,15 @@ def epoch_adapter_dir(output_dir: Path, epoch: int) -> Path:
 
 
 def _save_adapter(model: PeftModel, target: Path, manifest: dict[str, object]) -> None:
-    """PEFT's format (adapter_config.json + adapter_model.safetensors), written atomically."""
-    scratch = target.with_name(f".{target.name}.tmp")
-    shutil.rmtree(scratch, ignore_errors=True)
-    model.save_pretrained(scratch)
-    # The resolved configuration travels inside the checkpoint, as nanoGPT does.
-    (scratch / "sintonia.json").write_text(json.dumps(manifest, indent=2, default=str))
+    """PEFT's format (adapter_config.json + adapter_model.safetensors) plus sintonia.json.
+
+    A plain write into the run's own folder: the caller publishes it whole (`on_epoch`), so
+    readers never see half of one.
+    """
     shutil.rmtree(target, ignore_errors=True)
-    scratch.rename(target)
+    model.save_pretrained(target)
+    # The resolved configuration travels inside the checkpoint, as nanoGPT does.
+    (target / "sintonia.json").write_text(json.dumps(manifest, indent=2, default=str))
 
 
 def tune(
