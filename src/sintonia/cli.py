@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -617,7 +618,6 @@ def serve(
     """Serve the Gemini tuning API (and run tuning workers beside it)."""
     import ipaddress
     import subprocess
-    import threading
 
     import uvicorn
 
@@ -635,7 +635,8 @@ def serve(
     # Started before any thread: a preexec_fn is only safe in a single-threaded parent.
     children = [
         subprocess.Popen(
-            [sys.executable, "-m", "sintonia.cli", "worker"], preexec_fn=_stop_with_parent
+            [sys.executable, "-m", "sintonia.cli", "worker", "--stop-with", str(os.getpid())],
+            preexec_fn=_stop_with_parent,
         )
         for _ in range(workers)
     ]
@@ -715,6 +716,10 @@ def worker(
             "one this host belongs to (the default).",
         ),
     ] = None,
+    stop_with: Annotated[
+        int | None,
+        typer.Option(hidden=True, help="Stop (handing the job back) once this parent is gone."),
+    ] = None,
 ) -> None:
     """Run a tuning worker: claims queued jobs from the database and trains them."""
     import logging
@@ -731,7 +736,18 @@ def worker(
     # SIGTERM/Ctrl-C: the current step ends and the job goes back to the queue.
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())
+    if stop_with is not None:
+        # PDEATHSIG (set by serve) was seen not to arrive once: also watch for the parent.
+        threading.Thread(
+            target=_watch_parent, args=(stop_with, runner.stopping), daemon=True
+        ).start()
     runner.run()
+
+
+def _watch_parent(parent: int, stopping: Any) -> None:
+    while not stopping.wait(1.0):
+        if os.getppid() != parent:  # reparented: serve is gone
+            stopping.set()
 
 
 def _ray_executor(settings: Settings, address: str) -> Any:
