@@ -5,6 +5,7 @@ Everything but the generated text goes to stderr, so `sintonia generate` compose
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -632,11 +633,10 @@ def serve(
         )
         raise typer.Exit(2)
     ctx = _context()
-    # Started before any thread: a preexec_fn is only safe in a single-threaded parent.
+    # Each worker stops (handing its job back) when serve dies, even by SIGKILL.
     children = [
         subprocess.Popen(
-            [sys.executable, "-m", "sintonia.cli", "worker", "--stop-with", str(os.getpid())],
-            preexec_fn=_stop_with_parent,
+            [sys.executable, "-m", "sintonia.cli", "worker", "--stop-with", str(os.getpid())]
         )
         for _ in range(workers)
     ]
@@ -676,16 +676,6 @@ def serve(
                 child.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 child.kill()
-
-
-def _stop_with_parent() -> None:
-    """In an embedded worker, before it starts: SIGTERM when `serve` dies, even by SIGKILL,
-    so the worker checkpoints and hands its job back instead of living on unwatched."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _is_loopback(host: str, ipaddress: Any) -> bool:
@@ -736,18 +726,39 @@ def worker(
     # SIGTERM/Ctrl-C: the current step ends and the job goes back to the queue.
     signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
     signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())
+    # SIGUSR1 prints every thread's stack to stderr: where a worker that seems stuck is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     if stop_with is not None:
-        # PDEATHSIG (set by serve) was seen not to arrive once: also watch for the parent.
-        threading.Thread(
-            target=_watch_parent, args=(stop_with, runner.stopping), daemon=True
-        ).start()
+        _stop_with(stop_with, runner.stopping)
     runner.run()
 
 
-def _watch_parent(parent: int, stopping: Any) -> None:
-    while not stopping.wait(1.0):
-        if os.getppid() != parent:  # reparented: serve is gone
-            stopping.set()
+def _stop_with(parent: int, stopping: threading.Event) -> None:
+    """Set `stopping` once `parent` (the `serve` that started this worker) is gone.
+
+    Two ways, since one was once seen to miss: the kernel's parent-death signal (SIGTERM,
+    Linux), and a thread that notices this process being reparented. The thread also
+    covers a parent that died before the signal was asked for.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        if libc.prctl(pr_set_pdeathsig, signal.SIGTERM) != 0:
+            err.print(
+                f"prctl(PR_SET_PDEATHSIG) failed ({os.strerror(ctypes.get_errno())}); "
+                "watching for the parent only",
+                highlight=False,
+                markup=False,
+            )
+
+    def watch() -> None:
+        while not stopping.wait(1.0):
+            if os.getppid() != parent:  # reparented: serve is gone
+                stopping.set()
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _ray_executor(settings: Settings, address: str) -> Any:

@@ -37,6 +37,19 @@ def _gone(pid: int) -> bool:
     return "State:\tZ" in status  # exited, not yet reaped by init
 
 
+def _wait_gone(pid: int, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not _gone(pid):
+        if time.monotonic() > deadline:
+            # Where is it stuck? The worker prints its threads' stacks on SIGUSR1.
+            status = Path(f"/proc/{pid}/status").read_text()
+            os.kill(pid, signal.SIGUSR1)
+            time.sleep(2)
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"worker {pid} outlived serve by {timeout} s\n{status}\n{log.read_text()}")
+        time.sleep(0.2)
+
+
 @pytest.mark.parametrize("what", ["server", "server and worker"])
 def test_acknowledged_state_survives_and_the_job_resumes(tmp_path, tiny_model_dir, what):
     home = tmp_path / "home"
@@ -61,7 +74,7 @@ def test_acknowledged_state_survives_and_the_job_resumes(tmp_path, tiny_model_di
         process.send_signal(signal.SIGKILL)
         process.wait()
         # The embedded worker outlives no server: it checkpoints and hands its job back.
-        wait_until(lambda: _gone(worker), timeout=60)
+        _wait_gone(worker, home / "server.log")
         reached = _progress(db, "survivor")
     finally:
         if process.poll() is None:
