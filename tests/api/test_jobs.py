@@ -55,6 +55,7 @@ def test_queued_jobs_show_their_position_and_a_fifth_job_gets_429(server: Server
 def test_the_owner_sees_a_finished_job_and_a_stranger_nothing(server: Server, tuned: str) -> None:
     status, job = server.call("GET", f"/v1beta/{tuned}/job")
     assert status == 200 and job["state"] == "SUCCEEDED" and job["attempts"] >= 1, job
+    assert job["lostRuns"] == 0, job
     assert "queuePosition" not in job and job["endTime"] >= job["startTime"]
     status, error = server.call("GET", f"/v1beta/{tuned}/job", key="stranger")
     assert status == 404, error  # as for a model that does not exist

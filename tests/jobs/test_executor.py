@@ -1,6 +1,7 @@
 """What the worker does with a run whose process died (a Ray task or node lost): back to the
-queue to resume from its checkpoint, failed on its third try, never re-queued once it ended
-or was asked to cancel. The executor here stands in for a Ray cluster that loses runs."""
+queue to resume from its checkpoint, failed on its third lost run (pauses don't count), never
+re-queued once it ended or was asked to cancel. The executor here stands in for a Ray cluster
+that loses runs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from sintonia.datasets import dataset_from_records
 from sintonia.jobs.queue import Job
 from sintonia.jobs.status import JobStatus
-from sintonia.jobs.worker import MAX_LOST_ATTEMPTS, RunEnd, RunLost, Worker
+from sintonia.jobs.worker import MAX_LOST_RUNS, RunEnd, RunLost, Worker
 from sintonia.models.catalog import local_base_model
 from sintonia.models.loading import load_tokenizer
 from sintonia.storage.tuned_models import FailureCode, State
@@ -21,12 +22,17 @@ from support import tiny_task
 
 
 class _Losing:
-    """Runs nothing: does `before` (as the lost run had), then says the run was lost."""
+    """Runs nothing: does `before` (as the lost run had), then says the run was lost; the
+    first `pauses` runs are paused instead (as by a worker's SIGTERM)."""
 
-    def __init__(self, before: Callable[[Job], object] = lambda _job: None) -> None:
+    def __init__(self, before: Callable[[Job], object] = lambda _job: None, pauses: int = 0):
         self.before = before
+        self.pauses = pauses
 
     def run(self, job: Job, worker_id: str, should_pause: Callable[[], bool]) -> RunEnd:
+        if self.pauses:
+            self.pauses -= 1
+            return RunEnd.PAUSED
         self.before(job)
         raise RunLost("the node running it died")
 
@@ -44,20 +50,25 @@ def submit(settings, tiny_model_dir: Path) -> Callable[[Worker], str]:
     return submit
 
 
-def test_a_lost_run_is_queued_again_and_fails_on_its_third_try(settings, submit) -> None:
-    worker = Worker(settings, "w", executor=_Losing())
+@pytest.mark.parametrize("pauses", [0, 2])
+def test_a_lost_run_is_queued_again_and_fails_on_its_third_loss(settings, submit, pauses):
+    worker = Worker(settings, "w", executor=_Losing(pauses=pauses))
     job_id = submit(worker)
-    for _ in range(MAX_LOST_ATTEMPTS - 1):
+    for lost in [0] * pauses + list(range(1, MAX_LOST_RUNS)):
         assert worker.run_next()
         job = worker.queue.get(job_id)
         assert job.status is JobStatus.QUEUED and job.worker is None
+        assert job.lost_runs == lost
         assert worker.store.get("m").state is State.CREATING
 
     assert worker.run_next()
 
     model = worker.store.get("m")
-    assert worker.queue.get(job_id).status is JobStatus.FAILED
+    job = worker.queue.get(job_id)
+    assert job.status is JobStatus.FAILED
+    assert (job.lost_runs, job.attempts) == (MAX_LOST_RUNS, MAX_LOST_RUNS + pauses)
     assert model.state is State.FAILED and model.error_code == FailureCode.INTERNAL
+    assert f"lost {MAX_LOST_RUNS} times" in model.error_message
     assert "the node running it died" in model.error_message
     assert worker.run_next() is False
 

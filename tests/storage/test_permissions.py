@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from sintonia.auth.access import GranteeType, Role
 from sintonia.errors import AlreadyExists, InvalidArgument, PermissionNotFound, TunedModelNotFound
+from sintonia.storage import permissions
 from sintonia.storage.db import PermissionRow
 from sintonia.storage.permissions import Permission, PermissionStore
 from sintonia.storage.tuned_models import TunedModelStore
@@ -114,6 +115,20 @@ def test_create_refuses_the_same_grantee_twice(
         perms.create("m1", grantee, first, Role.READER)
     with pytest.raises(AlreadyExists):
         perms.create("m1", grantee, second, Role.WRITER)
+
+
+@pytest.mark.parametrize(
+    ("grantee", "email"), [(GranteeType.USER, "b@x.com"), (GranteeType.EVERYONE, None)]
+)
+def test_two_racing_grants_to_one_grantee_store_one(
+    perms: PermissionStore, monkeypatch, grantee: GranteeType, email: str | None
+) -> None:
+    # As if both grants checked for the grantee before either was stored: the database decides.
+    monkeypatch.setattr(permissions, "_grantee_row", lambda *_args: None)
+    perms.create("m1", grantee, email, Role.READER)
+    with pytest.raises(AlreadyExists):
+        perms.create("m1", grantee, email, Role.WRITER)
+    assert [p.role for p in perms.list("m1") if p.email_address == email] == [Role.READER]
 
 
 def test_a_user_and_a_group_with_one_address_are_two_grantees(perms: PermissionStore) -> None:

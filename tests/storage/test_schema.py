@@ -150,3 +150,38 @@ def test_processes_opening_a_new_database_at_once_upgrade_it_once(database_url: 
     assert versions == [(HEAD,)]
     for db in opened:
         db.close()
+
+
+def test_duplicate_everyone_grants_become_the_highest_one(database_url: str) -> None:
+    # Before revision 0003, two concurrent grants to EVERYONE could both be stored.
+    engine = create_engine(engine_url(database_url))
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0002")
+        connection.execute(
+            text(
+                "INSERT INTO tuned_models (id, display_name, description, state, base_model, "
+                "owner, temperature, top_p, top_k, hyperparameters, provenance, "
+                "example_count, total_steps, completed_steps, epochs_completed, create_time, "
+                "update_time) VALUES ('m1', '', '', 'ACTIVE', 'b', 'a@x.com', 1, 1, 1, '{}', "
+                "'{}', 20, 5, 5, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        for pid, grantee, role in [
+            ("p1", "EVERYONE", "READER"),
+            ("p2", "EVERYONE", "WRITER"),
+            ("p3", "EVERYONE", "READER"),
+            ("p4", "USER", "READER"),
+        ]:
+            connection.execute(
+                text(
+                    "INSERT INTO permissions (tuned_model_id, id, grantee_type, "
+                    "email_address, role) VALUES ('m1', :id, :grantee, :email, :role)"
+                ),
+                {"id": pid, "grantee": grantee, "role": role, "email": None},
+            )
+    engine.dispose()
+    db = Database(database_url)
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, role FROM permissions ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("p2", "WRITER"), ("p4", "READER")]
+    db.close()

@@ -135,6 +135,7 @@ def job_json(job: Job, queue_position: int | None) -> dict[str, Any]:
         "operation": job.operation_name,
         "state": job.status.name,
         "attempts": job.attempts,
+        "lostRuns": job.lost_runs,
         "createTime": timestamp(job.create_time),
     }
     if queue_position is not None:

@@ -248,6 +248,7 @@ class TuningJobOut(_Out):
     operation: str
     state: Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"]
     attempts: int
+    lostRuns: int
     createTime: str
     queuePosition: int | Omitted = None
     startTime: str | Omitted = None

@@ -31,6 +31,7 @@ class Job:
     worker: str | None
     cancel_requested: bool
     attempts: int
+    lost_runs: int = 0
 
     @property
     def operation_name(self) -> str:
@@ -52,6 +53,7 @@ def _job(row: JobRow) -> Job:
         row.worker,
         row.cancel_requested,
         row.attempts,
+        row.lost_runs,
     )
 
 
@@ -68,6 +70,7 @@ class JobQueue:
             create_time=_now(),
             cancel_requested=False,
             attempts=0,
+            lost_runs=0,
         )
         with self.db.session() as session:
             session.add(row)
@@ -96,9 +99,14 @@ class JobQueue:
         )
         with self.db.session() as session:
             query = select(JobRow.id).where(runnable, ~JobRow.cancel_requested)
-            query = query.order_by(JobRow.create_time).limit(5)
+            query = query.order_by(JobRow.create_time)
             if self.db.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+                # The row is locked as it is selected, so it is ours: locking more would only
+                # hide them from other workers claiming at the same time.
+                query = query.limit(1).with_for_update(skip_locked=True)
+            else:
+                # Another worker may take one between this select and the update: try a few.
+                query = query.limit(5)
             candidates = list(session.scalars(query))
             for job_id in candidates:
                 taken = session.execute(
@@ -190,14 +198,21 @@ class JobQueue:
             )
             return session.scalar(query)
 
-    def finish(self, job_id: str, status: JobStatus, worker: str | None = None) -> bool:
-        """Move a job on; with `worker`, only if that worker still holds it. False if not."""
+    def finish(
+        self, job_id: str, status: JobStatus, worker: str | None = None, *, lost: bool = False
+    ) -> bool:
+        """Move a job on; with `worker`, only if that worker still holds it. False if not.
+
+        `lost`: the run's process died; counted in the job's `lost_runs`.
+        """
         with self.db.session() as session:
             row = session.get(JobRow, job_id)
             if row is None:  # the tuned model was deleted meanwhile
                 return False
             if worker is not None and row.worker != worker:
                 return False
+            if lost:
+                row.lost_runs += 1
             if not can_move(JobStatus(row.status), status):
                 raise ValueError(f"job {job_id}: {row.status} -> {status} is not allowed")
             row.status = status.value

@@ -35,10 +35,10 @@ from sintonia.training.service import end_tuning, run_tuning
 
 log = logging.getLogger(__name__)
 
-MAX_LOST_ATTEMPTS = 3
+MAX_LOST_RUNS = 3
 """A job whose run is lost (its Ray task or node died) goes back to the queue to resume from
-its checkpoint, unless it was on its third claim already: then it fails, instead of
-crashing the same way forever."""
+its checkpoint, unless that was its third lost run: then it fails, instead of crashing the
+same way forever. Pauses and lease take-overs are not lost runs."""
 
 
 class _LeaseLost(BaseException):  # noqa: N818 - not an error: unwinds past `except Exception`
@@ -202,7 +202,7 @@ class Worker:
             return
         self._ended(job)
 
-    def _ended(self, job: Job) -> None:
+    def _ended(self, job: Job, *, lost: bool = False) -> None:
         try:
             state = self.store.get(job.tuned_model_id).state
         except TunedModelNotFound:  # deleted right after it ended
@@ -212,7 +212,7 @@ class Worker:
             status = JobStatus.CANCELLED
         else:
             status = JobStatus.SUCCEEDED if state is State.ACTIVE else JobStatus.FAILED
-        self.queue.finish(job.id, status, self.id)
+        self.queue.finish(job.id, status, self.id, lost=lost)
         log.info("%s ended %s (%s)", job.operation_name, status, state)
 
     def _deleted(self, job: Job) -> None:
@@ -225,17 +225,18 @@ class Worker:
         try:
             creating = self.store.get(job.tuned_model_id).state is State.CREATING
             # A job asked to cancel is not handed back: the queue never hands those out.
-            retry = job.attempts < MAX_LOST_ATTEMPTS and not self.queue.cancel_requested(job.id)
+            lost = job.lost_runs + 1
+            retry = lost < MAX_LOST_RUNS and not self.queue.cancel_requested(job.id)
             if creating and retry:
-                self.queue.finish(job.id, JobStatus.QUEUED, self.id)
+                self.queue.finish(job.id, JobStatus.QUEUED, self.id, lost=True)
                 log.warning("%s lost (%s); back to the queue", job.operation_name, exc)
                 return
             if creating:
-                message = f"Tuning was lost {job.attempts} times (the last time: {exc})."
+                message = f"Tuning was lost {lost} times (the last time: {exc})."
                 end_tuning(
                     self.store, job.tuned_model_id, State.FAILED, FailureCode.INTERNAL, message
                 )
         except TunedModelNotFound:
             self._deleted(job)
             return
-        self._ended(job)
+        self._ended(job, lost=True)

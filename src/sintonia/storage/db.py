@@ -18,12 +18,14 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -135,8 +137,18 @@ class PermissionRow(Base):
     """Who else may use a tuned model: a user, a group, or everyone, with a role."""
 
     __tablename__ = "permissions"
-    # Backs the store's duplicate-grantee check against two concurrent grants.
-    __table_args__ = (UniqueConstraint("tuned_model_id", "grantee_type", "email_address"),)
+    # Back the store's duplicate-grantee check against two concurrent grants. EVERYONE has no
+    # email address, and NULLs are never equal in a unique constraint: hence the second one.
+    __table_args__ = (
+        UniqueConstraint("tuned_model_id", "grantee_type", "email_address"),
+        Index(
+            "uq_permissions_everyone",
+            "tuned_model_id",
+            unique=True,
+            sqlite_where=text("grantee_type = 'EVERYONE'"),
+            postgresql_where=text("grantee_type = 'EVERYONE'"),
+        ),
+    )
 
     tuned_model_id: Mapped[str] = mapped_column(
         ForeignKey("tuned_models.id", ondelete="CASCADE"), primary_key=True
@@ -182,6 +194,8 @@ class JobRow(Base):
     lease_expires: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lost_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Runs whose process died (a Ray task or node lost); pauses and take-overs don't count."""
 
 
 def engine_url(url: str) -> str:

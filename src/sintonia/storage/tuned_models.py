@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sintonia.datasets.format import PromptFormat
 from sintonia.errors import TunedModelExists, TunedModelNotFound
 from sintonia.storage.artifacts import open_artifacts
-from sintonia.storage.db import Database, SnapshotRow, TunedModelRow
+from sintonia.storage.db import Database, SnapshotRow, TunedModelRow, unique_violation
 from sintonia.storage.names import check_id
 from sintonia.training.progress import Snapshot
 from sintonia.training.spec import Hyperparameters
@@ -163,7 +163,10 @@ class TunedModelStore:
                 if session.get(TunedModelRow, new.id) is not None:
                     raise TunedModelExists(f"Tuned model tunedModels/{new.id} already exists.")
                 session.add(row)
-        except IntegrityError as exc:  # lost a race with another creator of the same id
+        except IntegrityError as exc:
+            if not unique_violation(exc):
+                raise
+            # Lost a race with another creator of the same id.
             raise TunedModelExists(f"Tuned model tunedModels/{new.id} already exists.") from exc
         return self.get(new.id)
 
