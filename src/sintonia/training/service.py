@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from sintonia.models.catalog import (
 from sintonia.models.loading import Runtime, load_network, load_tokenizer
 from sintonia.settings import Settings
 from sintonia.storage.names import check_display_name, check_tuned_model_id, make_tuned_model_id
+from sintonia.storage.scratch import run_folder
 from sintonia.storage.tuned_models import (
     FailureCode,
     NewTunedModel,
@@ -176,61 +176,58 @@ def run_tuning(
     model = store.get(model_id)
     # Training writes on this machine; what other processes may read (each epoch's adapter,
     # each checkpoint) is published to the artifact store as soon as it is written.
-    settings.scratch_dir.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{model_id}-", dir=settings.scratch_dir))
-    try:
-        base = resolve_base_model(model.base_model, model.base_model_path)
-        dataset = read_dataset(_fetch_dataset(store, model, scratch))
-        fmt, encoded, pad_id = _encode(base, settings.models_dir, dataset)
-        network = load_network(base, settings.models_dir, runtime)
-        manifest = {
-            "base_model": base.name,
-            "prompt_format": fmt.to_dict(),
-            "hyperparameters": model.hyperparameters.to_dict(),
-            "learning_rate": model.hyperparameters.effective_learning_rate,
-            "dataset_sha256": dataset.sha256,
-            "examples": len(dataset),
-            "versions": library_versions(),
-            "device": str(runtime.device),
-            "dtype": str(runtime.dtype).removeprefix("torch."),
-        }
-        checkpointing = _checkpointing(store, model_id, scratch, settings, manifest)
-        if lead:
-            resume_point = _resume_point(store, model_id, checkpointing)
-            store.mark_started(model_id, fmt, manifest, resume_point)
+    with run_folder(settings.scratch_dir, prefix=f"{model_id}-") as scratch:
+        try:
+            base = resolve_base_model(model.base_model, model.base_model_path)
+            dataset = read_dataset(_fetch_dataset(store, model, scratch))
+            fmt, encoded, pad_id = _encode(base, settings.models_dir, dataset)
+            network = load_network(base, settings.models_dir, runtime)
+            manifest = {
+                "base_model": base.name,
+                "prompt_format": fmt.to_dict(),
+                "hyperparameters": model.hyperparameters.to_dict(),
+                "learning_rate": model.hyperparameters.effective_learning_rate,
+                "dataset_sha256": dataset.sha256,
+                "examples": len(dataset),
+                "versions": library_versions(),
+                "device": str(runtime.device),
+                "dtype": str(runtime.dtype).removeprefix("torch."),
+            }
+            checkpointing = _checkpointing(store, model_id, scratch, settings, manifest)
+            if lead:
+                resume_point = _resume_point(store, model_id, checkpointing)
+                store.mark_started(model_id, fmt, manifest, resume_point)
 
-        def record(snapshot: Snapshot) -> None:
-            store.add_snapshot(model_id, snapshot)
-            on_step(snapshot)
+            def record(snapshot: Snapshot) -> None:
+                store.add_snapshot(model_id, snapshot)
+                on_step(snapshot)
 
-        def publish(epoch: int, adapter: Path) -> None:
-            key = _adapter_key(store, model_id, epoch)
-            store.artifacts.put_dir(key, adapter)
-            store.record_epoch(model_id, epoch, key)
-            shutil.rmtree(adapter)  # published: the scratch copy is of no more use
+            def publish(epoch: int, adapter: Path) -> None:
+                key = _adapter_key(store, model_id, epoch)
+                store.artifacts.put_dir(key, adapter)
+                store.record_epoch(model_id, epoch, key)
+                shutil.rmtree(adapter)  # published: the scratch copy is of no more use
 
-        outcome = tune(
-            network,
-            encoded,
-            model.hyperparameters,
-            scratch / ADAPTERS,
-            pad_id=pad_id,
-            manifest=manifest,
-            on_step=record,
-            should_stop=should_stop,
-            should_pause=should_pause,
-            checkpointing=checkpointing,
-            on_epoch=publish,
-            group=group,
-        )
-    except DatasetInvalid as exc:
-        return _failed(store, model_id, group, FailureCode.INVALID_ARGUMENT, str(exc))
-    except Exception as exc:
-        if lead:
-            log.exception("tuning %s failed", model_id)
-        return _failed(store, model_id, group, FailureCode.INTERNAL, f"Tuning failed: {exc}")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+            outcome = tune(
+                network,
+                encoded,
+                model.hyperparameters,
+                scratch / ADAPTERS,
+                pad_id=pad_id,
+                manifest=manifest,
+                on_step=record,
+                should_stop=should_stop,
+                should_pause=should_pause,
+                checkpointing=checkpointing,
+                on_epoch=publish,
+                group=group,
+            )
+        except DatasetInvalid as exc:
+            return _failed(store, model_id, group, FailureCode.INVALID_ARGUMENT, str(exc))
+        except Exception as exc:
+            if lead:
+                log.exception("tuning %s failed", model_id)
+            return _failed(store, model_id, group, FailureCode.INTERNAL, f"Tuning failed: {exc}")
     if outcome.paused or not lead:
         return store.get(model_id)
     if outcome.adapter_dir is None:
