@@ -48,10 +48,12 @@ export function showModel(main, { id, setFlash }) {
   async function refresh() {
     clearTimeout(timer);
     try {
-      model = await get(`tunedModels/${id}`, options);
-      [operation, job] = await Promise.all([
-        latestOperation(id, options),
-        model.state === "CREATING" ? jobView(id, options) : null,
+      // The operation first: once it is done the model has ended too, so the model read
+      // after it never shows a job still training under a "Cancelled" badge.
+      operation = await latestOperation(id, options);
+      [model, job] = await Promise.all([
+        get(`tunedModels/${id}`, options),
+        operation && operation.done ? null : jobView(id, options),
       ]);
       draw();
       if (model.state === "CREATING" || (operation && !operation.done)) timer = setTimeout(refresh, POLL_MS);
