@@ -7,12 +7,9 @@ and a worker starting together don't convert twice.
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import logging
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from transformers import PreTrainedTokenizerBase as Tokenizer
 
 from sintonia.errors import ModelLoadError
 from sintonia.models.catalog import BaseModel, BundledGguf, LocalDirectory
+from sintonia.storage.files import locked
 
 log = logging.getLogger(__name__)
 
@@ -61,17 +59,6 @@ def pick_runtime(device: str = "auto", *, training: bool = True) -> Runtime:
     return Runtime(dev, torch.bfloat16 if fast_bf16 else torch.float32)
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _convert_gguf(source: BundledGguf, target: Path) -> None:
     """Dequantise a GGUF file and save it as bf16 safetensors plus tokenizer in `target`."""
     # Write next to the target, then rename: a crash mid-conversion leaves no half folder.
@@ -106,7 +93,7 @@ def model_directory(model: BaseModel, models_dir: Path) -> Path:
     target = models_dir / model.short_id
     if (target / "config.json").is_file():
         return target
-    with _file_lock(models_dir / f".{model.short_id}.lock"):
+    with locked(models_dir / f".{model.short_id}.lock"):
         if not (target / "config.json").is_file():  # another process may have finished first
             try:
                 _convert_gguf(model.source, target)

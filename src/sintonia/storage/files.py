@@ -1,14 +1,15 @@
 """Files that survive crashes: written to a temp name, fsynced, renamed over the old one.
 
 A crash or a full disk mid-write leaves the previous version whole; after the rename and the
-directory's fsync, the new one survives a power cut too.
+directory's fsync, the new one survives a power cut too. And locks that a crash releases.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,3 +43,13 @@ def fsync_directory(folder: Path) -> None:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (made if missing) between processes of this
+    machine; the kernel releases it when the process dies, even by SIGKILL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield

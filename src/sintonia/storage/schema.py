@@ -12,7 +12,6 @@ ones run as usual.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
+
+from sintonia.storage.files import locked
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 INITIAL = "0001"
@@ -122,7 +123,5 @@ def _file_lock(engine: Engine) -> Iterator[None]:
     if engine.url.get_backend_name() != "sqlite" or not path or path == ":memory:":
         yield
         return
-    lock = Path(path).with_name(Path(path).name + ".upgrade-lock")
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the handle closes, even on a crash
+    with locked(Path(path).with_name(Path(path).name + ".upgrade-lock")):
         yield

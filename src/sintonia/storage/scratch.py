@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from sintonia.storage.files import locked
+
 log = logging.getLogger(__name__)
 
 _LOCK = ".lock"
@@ -27,7 +29,7 @@ _LOCK = ".lock"
 def run_folder(root: Path, prefix: str) -> Iterator[Path]:
     """A new folder under `root` for one run, removed when the block ends."""
     root.mkdir(parents=True, exist_ok=True)
-    with _locked(root.with_name(root.name + _LOCK)):  # beside `root`: its folders are runs
+    with locked(root.with_name(root.name + _LOCK)):  # beside `root`: its folders are runs
         _sweep(root)
         folder = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
         mine = (folder / _LOCK).open("w")
@@ -37,13 +39,6 @@ def run_folder(root: Path, prefix: str) -> Iterator[Path]:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         mine.close()
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def _sweep(root: Path) -> None:
