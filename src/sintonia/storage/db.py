@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -226,12 +227,26 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         upgrade_to_head(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._current: ContextVar[Session | None] = ContextVar("session", default=None)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
+        """A session that commits on success and rolls back on error.
+
+        Inside another `session()` block of this database (same thread), that block's
+        session: the outermost block commits it all or nothing, so several stores' writes
+        can be made one transaction by wrapping them in one block.
+        """
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
         with self._sessions() as session, session.begin():
-            yield session
+            token = self._current.set(session)
+            try:
+                yield session
+            finally:
+                self._current.reset(token)
 
     def close(self) -> None:
         self.engine.dispose()

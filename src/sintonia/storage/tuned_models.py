@@ -163,6 +163,7 @@ class TunedModelStore:
                 if session.get(TunedModelRow, new.id) is not None:
                     raise TunedModelExists(f"Tuned model tunedModels/{new.id} already exists.")
                 session.add(row)
+                session.flush()  # a lost race shows here, also inside a larger transaction
         except IntegrityError as exc:
             if not unique_violation(exc):
                 raise

@@ -121,9 +121,12 @@ def _create(
     )
     check_sampling(base.max_temperature, body.temperature, body.topP, body.topK)
     svc.queue.admit(caller.email, svc.settings.max_jobs_per_user)
-    model = create_tuned_model(svc.store, request, svc.engines.tokenizer(base))
-    svc.permissions.add_owner(model.id, caller.email)
-    job = svc.queue.enqueue(model.id)
+    tokenizer = svc.engines.tokenizer(base)
+    # One transaction: a crash part-way leaves no model without its owner or its job.
+    with svc.db.session():
+        model = create_tuned_model(svc.store, request, tokenizer)
+        svc.permissions.add_owner(model.id, caller.email)
+        job = svc.queue.enqueue(model.id)
     return operation_json(job, model)
 
 
