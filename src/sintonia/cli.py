@@ -719,13 +719,11 @@ def worker(
     if ray_address and backend is not Backend.ray:
         err.print("[red]--ray-address is for --backend ray.[/]")
         raise typer.Exit(2)
+    stopping = _stop_on_signals()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _context().settings
     executor = _ray_executor(settings, ray_address or "auto") if backend is Backend.ray else None
-    runner = Worker(settings, executor=executor)
-    # SIGTERM/Ctrl-C: the current step ends and the job goes back to the queue.
-    signal.signal(signal.SIGTERM, lambda *_: runner.stopping.set())
-    signal.signal(signal.SIGINT, lambda *_: runner.stopping.set())
+    runner = Worker(settings, executor=executor, stopping=stopping)
     # SIGUSR1 prints every thread's stack to stderr: where a worker that seems stuck is.
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     if stop_with is not None:
@@ -733,12 +731,33 @@ def worker(
     runner.run()
 
 
+def _stop_on_signals() -> threading.Event:
+    """An event that SIGTERM or Ctrl-C sets: the current step ends, the job goes back to the
+    queue.
+
+    The handler only writes to a pipe, and a thread sets the event: a Python signal handler
+    runs on the main thread, possibly inside `Event.wait` while that holds the event's lock,
+    and setting the event from there deadlocked a worker (seen in CI).
+    """
+    stopping = threading.Event()
+    received, send = os.pipe()
+
+    def receive() -> None:
+        while os.read(received, 1):
+            stopping.set()
+
+    threading.Thread(target=receive, name="signals", daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: os.write(send, b"."))
+    signal.signal(signal.SIGINT, lambda *_: os.write(send, b"."))
+    return stopping
+
+
 def _stop_with(parent: int, stopping: threading.Event) -> None:
     """Set `stopping` once `parent` (the `serve` that started this worker) is gone.
 
-    Two ways, since one was once seen to miss: the kernel's parent-death signal (SIGTERM,
-    Linux), and a thread that notices this process being reparented. The thread also
-    covers a parent that died before the signal was asked for.
+    Two ways: the kernel's parent-death signal (SIGTERM, Linux), and a thread that notices
+    this process being reparented, which also covers a parent that died before the signal
+    was asked for, and other systems.
     """
     if sys.platform.startswith("linux"):
         import ctypes

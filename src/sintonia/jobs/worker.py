@@ -148,12 +148,15 @@ class Worker:
         settings: Settings,
         worker_id: str | None = None,
         executor: Executor | None = None,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self.id = worker_id or default_worker_id()
         self.db, self.store, self.queue = connect(settings)
         self.executor = executor or InProcess(settings, self.store, self.queue)
-        self.stopping = threading.Event()
+        self.stopping = stopping or threading.Event()
+        """Set it (never from a signal handler: see cli.worker) to end the current step, hand
+        the job back to the queue and return from `run`."""
 
     def run(self, poll_seconds: float = 1.0) -> None:
         """Run jobs until `stopping` is set; a job in progress then goes back to the queue."""
