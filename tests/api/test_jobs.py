@@ -41,7 +41,9 @@ def test_queued_jobs_show_their_position_and_a_fifth_job_gets_429(server: Server
         assert "4 tuning jobs queued or running; the limit is 4" in error["error"]["message"]
         assert server.call("GET", "/v1beta/tunedModels/limit-4", key="stranger")[0] == 404
     finally:
-        for model_id in ids:
+        # The waiting ones first: cancelling the running one first frees the worker, which
+        # could then take a job before its cancel arrives (seen under CI load).
+        for model_id in reversed(ids):
             server.call("POST", f"/v1beta/tunedModels/{model_id}:cancel", {}, key="stranger")
 
     status, job = server.call("GET", f"/v1beta/tunedModels/{ids[-1]}/job", key="stranger")
