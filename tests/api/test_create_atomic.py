@@ -23,7 +23,7 @@ def test_a_create_that_dies_before_queueing_its_job_leaves_nothing(
     svc = Services.open(dataclasses.replace(settings, local_models=(tiny_model_dir,)))
     caller = Principal("a@x.com", frozenset(DEFAULT_SCOPES))
 
-    def dies(*_args: object) -> None:
+    def dies(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the process dies here")
 
     with monkeypatch.context() as patch:

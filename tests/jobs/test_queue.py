@@ -12,6 +12,7 @@ from sintonia.errors import ResourceExhausted
 from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import ALLOWED, JobStatus, can_move
 from sintonia.storage.db import Database
+from sintonia.storage.tuned_models import TunedModelStore
 from support import record_model
 
 
@@ -185,3 +186,41 @@ def test_workers_claiming_at_once_take_each_job_exactly_once(store, database_url
         )
     for worker in workers:
         worker.db.close()
+
+
+def _create_at_once(servers: list[TunedModelStore], owner: str) -> tuple[list, list]:
+    """Each server creates a model of `owner` and queues its job, all at once, each in one
+    transaction as the create route does (limit 1): which passed, which were refused."""
+    start = threading.Barrier(len(servers))
+    passed: list[str] = []
+    refused: list[str] = []
+
+    def create(server: TunedModelStore, name: str) -> None:
+        start.wait()
+        try:
+            with server.db.session():
+                record_model(server, name, owner=owner)
+                JobQueue(server.db).enqueue(name, limit=1)
+            passed.append(name)
+        except ResourceExhausted:
+            refused.append(name)
+
+    names = [f"{owner.split('@')[0]}-{i}" for i in range(len(servers))]
+    pairs = zip(servers, names, strict=True)
+    threads = [threading.Thread(target=create, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return passed, refused
+
+
+def test_racing_creates_cannot_pass_the_owner_limit_together(store, database_url, tmp_path):
+    # Each "server" has its own engine, as separate processes would.
+    servers = [TunedModelStore(Database(database_url), tmp_path) for _ in range(4)]
+    for round_ in range(3):
+        passed, refused = _create_at_once(servers, f"ann{round_}@x.org")
+        assert len(passed) == 1 and len(refused) == len(servers) - 1, (passed, refused)
+        assert [m.id for m in store.list() if m.id.startswith(f"ann{round_}-")] == passed
+    for server in servers:
+        server.db.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Integer, and_, cast, func, literal, or_, select, update
 
 from sintonia.errors import ResourceExhausted
 from sintonia.jobs.status import JobStatus, can_move
@@ -38,6 +38,18 @@ class Job:
         return f"tunedModels/{self.tuned_model_id}/operations/{self.id}"
 
 
+_OWNER_LOCKS = 0x4A4F4253
+"""PostgreSQL advisory lock namespace ("JOBS") of the per-owner job limit."""
+
+
+def _refuse_over(unfinished: int, limit: int) -> None:
+    if limit and unfinished >= limit:
+        raise ResourceExhausted(
+            f"You have {unfinished} tuning jobs queued or running; the limit is {limit} "
+            "at a time. Wait for one to finish, or cancel one, then try again."
+        )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -62,7 +74,16 @@ class JobQueue:
         self.db = db
         self.lease = lease
 
-    def enqueue(self, tuned_model_id: str) -> Job:
+    def enqueue(self, tuned_model_id: str, *, limit: int = 0) -> Job:
+        """Queue a job for the tuned model.
+
+        With `limit` (0: none), its owner's unfinished jobs, this one included, may not exceed
+        it. Checked after the insert, in the same transaction (the caller's, if it is in one),
+        and on PostgreSQL under a lock per owner: two racing creates cannot both pass.
+
+        Raises:
+            ResourceExhausted: over the limit; nothing is queued.
+        """
         row = JobRow(
             id=random_id(12),
             tuned_model_id=tuned_model_id,
@@ -73,7 +94,17 @@ class JobQueue:
             lost_runs=0,
         )
         with self.db.session() as session:
+            owner = session.scalar(
+                select(TunedModelRow.owner).where(TunedModelRow.id == tuned_model_id)
+            )
+            if limit and self.db.engine.dialect.name == "postgresql":
+                space = cast(literal(_OWNER_LOCKS), Integer)
+                lock = func.pg_advisory_xact_lock(space, func.hashtext(owner))
+                session.execute(select(lock))
             session.add(row)
+            session.flush()
+            if limit:  # SQLite: the insert took the database's write lock
+                _refuse_over(self.unfinished_for(owner) - 1, limit)
         return _job(row)
 
     def get(self, job_id: str) -> Job | None:
@@ -171,20 +202,13 @@ class JobQueue:
             return 1 + session.scalar(select(func.count()).select_from(JobRow).where(ahead))
 
     def admit(self, owner: str, limit: int) -> None:
-        """Check `owner` may start one more job (`limit` 0: no limit).
-
-        Two creates racing past this check can exceed the limit by one each; the limit is
-        for fair sharing, not a hard quota.
+        """Check `owner` may start one more job (`limit` 0: no limit): a quick refusal before
+        a create does its work; `enqueue` checks again, race-free.
 
         Raises:
             ResourceExhausted: `owner` has `limit` jobs queued or running already.
         """
-        unfinished = self.unfinished_for(owner)
-        if limit and unfinished >= limit:
-            raise ResourceExhausted(
-                f"You have {unfinished} tuning jobs queued or running; the limit is {limit} "
-                "at a time. Wait for one to finish, or cancel one, then try again."
-            )
+        _refuse_over(self.unfinished_for(owner), limit)
 
     def unfinished_for(self, owner: str) -> int:
         """Jobs of `owner`'s tuned models that are queued or running."""

@@ -126,7 +126,7 @@ def _create(
     with svc.db.session():
         model = create_tuned_model(svc.store, request, tokenizer)
         svc.permissions.add_owner(model.id, caller.email)
-        job = svc.queue.enqueue(model.id)
+        job = svc.queue.enqueue(model.id, limit=svc.settings.max_jobs_per_user)
     return operation_json(job, model)
 
 
