@@ -7,6 +7,9 @@ architecture, so the code paths are the real ones and each test takes seconds.
 from __future__ import annotations
 
 import string
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>"]
@@ -127,3 +130,20 @@ def create_tiny_tuned_model(
     )
     # A local folder's tokenizer is read in place: no models dir is needed.
     return create_tuned_model(store, request, load_tokenizer(base, tiny_model_dir.parent))
+
+
+def when(
+    condition: Callable[[], bool], then: Callable[[], object], timeout: float = 60
+) -> threading.Thread:
+    """Do `then` once `condition` holds (or `timeout` seconds have passed), from a thread:
+    to act on a run in progress, as a user or a signal would. Join the thread it returns."""
+
+    def watch() -> None:
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        then()
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread

@@ -5,8 +5,6 @@ and resumes from its checkpoint, and a cancel reaches a job running as a Ray tas
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from sintonia.jobs.status import JobStatus
 from sintonia.jobs.worker import Worker
 from sintonia.storage.tuned_models import State
-from support import create_tiny_tuned_model
+from support import create_tiny_tuned_model, when
 
 pytestmark = pytest.mark.ray
 STEPS = 18  # 24 examples x 3 epochs / batch 4
@@ -36,18 +34,6 @@ def ray_worker(ray_cluster, settings) -> Callable[..., Worker]:
 def _submit(worker: Worker, tiny_model_dir: Path, model_id: str, epochs: int = 3) -> str:
     create_tiny_tuned_model(worker.store, tiny_model_dir, model_id, epochs=epochs)
     return worker.queue.enqueue(model_id).id
-
-
-def _when(condition: Callable[[], bool], then: Callable[[], object]) -> threading.Thread:
-    def watch() -> None:
-        deadline = time.monotonic() + 300  # a Ray worker's first import of torch is slow
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        then()
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
 
 
 def test_two_data_parallel_workers_take_the_steps_and_losses_of_one(
@@ -86,8 +72,10 @@ def test_a_paused_data_parallel_job_resumes_from_its_checkpoint(
     job_id = _submit(every2, tiny_model_dir, "paused-pair", epochs=30)
     steps = 30 * STEPS // 3
     # The worker's SIGTERM: the step in progress ends, rank 0 checkpoints, the job is queued.
-    watcher = _when(
-        lambda: every2.store.get("paused-pair").completed_steps >= 3, every2.stopping.set
+    watcher = when(
+        lambda: every2.store.get("paused-pair").completed_steps >= 3,
+        every2.stopping.set,
+        timeout=300,  # a Ray worker's first import of torch is slow
     )
     assert every2.run_next()
     watcher.join()
@@ -108,9 +96,10 @@ def test_a_paused_data_parallel_job_resumes_from_its_checkpoint(
 def test_a_cancel_reaches_a_job_running_as_a_ray_task(ray_worker, tiny_model_dir) -> None:
     worker = ray_worker(ray_workers=1)
     job_id = _submit(worker, tiny_model_dir, "long", epochs=500)
-    watcher = _when(
+    watcher = when(
         lambda: worker.store.get("long").epochs_completed >= 1,
         lambda: worker.queue.request_cancel(job_id),
+        timeout=300,
     )
     assert worker.run_next()
     watcher.join()

@@ -3,8 +3,6 @@ on shutdown, and lets go of a job another worker took over."""
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from sintonia.jobs.status import JobStatus
 from sintonia.jobs.worker import Worker
 from sintonia.storage.db import JobRow
 from sintonia.storage.tuned_models import State
-from support import create_tiny_tuned_model
+from support import create_tiny_tuned_model, when
 
 
 @pytest.fixture
@@ -27,18 +25,6 @@ def _submit(worker: Worker, tiny_model_dir: Path, model_id: str, epochs: int) ->
     return worker.queue.enqueue(model_id).id
 
 
-def _when(condition, then) -> threading.Thread:
-    def watch() -> None:
-        deadline = time.monotonic() + 60
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        then()
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_a_job_runs_to_succeeded(worker, tiny_model_dir) -> None:
     job_id = _submit(worker, tiny_model_dir, "ok-model", epochs=2)
     assert worker.run_next() is True
@@ -49,7 +35,7 @@ def test_a_job_runs_to_succeeded(worker, tiny_model_dir) -> None:
 
 def test_cancel_reaches_the_running_job(worker, tiny_model_dir) -> None:
     job_id = _submit(worker, tiny_model_dir, "long", epochs=500)
-    watcher = _when(
+    watcher = when(
         lambda: worker.store.get("long").completed_steps >= 8,
         lambda: worker.queue.request_cancel(job_id),
     )
@@ -63,7 +49,7 @@ def test_cancel_reaches_the_running_job(worker, tiny_model_dir) -> None:
 
 def test_shutdown_checkpoints_and_another_worker_resumes(worker, tiny_model_dir) -> None:
     job_id = _submit(worker, tiny_model_dir, "handed-back", epochs=3)
-    watcher = _when(
+    watcher = when(
         lambda: worker.store.get("handed-back").completed_steps >= 3, worker.stopping.set
     )
     worker.run_next()
@@ -87,7 +73,7 @@ def test_shutdown_checkpoints_and_another_worker_resumes(worker, tiny_model_dir)
 
 def test_cancelling_a_handed_back_job_keeps_its_completed_epoch(worker, tiny_model_dir) -> None:
     job_id = _submit(worker, tiny_model_dir, "paused", epochs=500)
-    watcher = _when(lambda: worker.store.get("paused").epochs_completed >= 1, worker.stopping.set)
+    watcher = when(lambda: worker.store.get("paused").epochs_completed >= 1, worker.stopping.set)
     worker.run_next()
     watcher.join()
 
@@ -107,7 +93,7 @@ def test_a_worker_whose_job_was_taken_over_leaves_it_alone(worker, tiny_model_di
         with worker.db.session() as session:
             session.get(JobRow, job_id).worker = "newer-worker"
 
-    watcher = _when(lambda: worker.store.get("taken").completed_steps >= 3, take_over)
+    watcher = when(lambda: worker.store.get("taken").completed_steps >= 3, take_over)
     worker.run_next()
     watcher.join()
     job = worker.queue.get(job_id)
@@ -117,7 +103,7 @@ def test_a_worker_whose_job_was_taken_over_leaves_it_alone(worker, tiny_model_di
 
 def test_a_model_deleted_while_training_leaves_no_files(worker, tiny_model_dir) -> None:
     _submit(worker, tiny_model_dir, "doomed", epochs=500)
-    watcher = _when(
+    watcher = when(
         lambda: worker.store.get("doomed").completed_steps >= 3,
         lambda: worker.store.delete("doomed"),
     )
