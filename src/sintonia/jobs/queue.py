@@ -31,7 +31,7 @@ class Job:
     worker: str | None
     cancel_requested: bool
     attempts: int
-    lost_runs: int = 0
+    lost_runs: int
 
     @property
     def operation_name(self) -> str:

@@ -2,8 +2,8 @@
 
 One file per run, written in the run's folder and published to the artifact store, which
 replaces the stored one whole: a crash or a full disk while writing leaves the previous
-checkpoint intact. The data order needs no saving: it is a
-pure function of the seed (`plan_steps`), so a resumed run skips the steps already taken.
+checkpoint intact. The data order needs no saving: it is a pure function of the seed
+(`plan_steps`), so a resumed run skips the steps already taken.
 """
 
 from __future__ import annotations
