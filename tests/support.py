@@ -9,7 +9,8 @@ from __future__ import annotations
 import string
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SPECIALS = ["<pad>", "<eos>", "<bos>", "<unk>"]
@@ -147,3 +148,25 @@ def when(
     thread = threading.Thread(target=watch, daemon=True)
     thread.start()
     return thread
+
+
+@contextmanager
+def just_before(db, statement: str, then: Callable[[], object]) -> Iterator[None]:
+    """Do `then` once, right before `db` next sends a statement starting with `statement`
+    (e.g. "UPDATE jobs"): to land another process's write in the gap a race would need.
+    `then` must use another engine (another process's connection)."""
+    from sqlalchemy import event
+
+    done = threading.Event()
+
+    def before(_conn, _cursor, sql: str, *_args: object) -> None:
+        if not done.is_set() and sql.lstrip().upper().startswith(statement.upper()):
+            done.set()
+            then()
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert done.is_set(), f"no statement starting with {statement!r} was sent"

@@ -618,11 +618,11 @@ def serve(
 ) -> None:
     """Serve the Gemini tuning API (and run tuning workers beside it)."""
     import ipaddress
-    import subprocess
 
     import uvicorn
 
     from sintonia.api.app import create_app
+    from sintonia.jobs.embedded import EmbeddedWorkers
     from sintonia.models.catalog import DEFAULT_BASE_MODEL, get_base_model
     from sintonia.models.loading import model_directory
 
@@ -633,13 +633,8 @@ def serve(
         )
         raise typer.Exit(2)
     ctx = _context()
-    # Each worker stops (handing its job back) when serve dies, even by SIGKILL.
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "sintonia.cli", "worker", "--stop-with", str(os.getpid())]
-        )
-        for _ in range(workers)
-    ]
+    embedded = EmbeddedWorkers(workers)
+    embedded.start()
     # Convert the default model in the background: the first tuning request waits for it
     # (under the conversion lock) instead of the whole server waiting at start.
     threading.Thread(
@@ -668,14 +663,7 @@ def serve(
             timeout_keep_alive=75,
         )
     finally:
-        # SIGTERM: each worker ends its current step and hands its job back to the queue.
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        embedded.stop()
 
 
 def _is_loopback(host: str, ipaddress: Any) -> bool:

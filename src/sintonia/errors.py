@@ -103,6 +103,11 @@ class TunedModelExists(AlreadyExists):
     pass
 
 
+class Aborted(SintoniaError):
+    """A write lost a race with another writer of the same record (a delete, say): reading
+    the record again shows what happened, and the request can then be retried."""
+
+
 class FailedPrecondition(SintoniaError):
     pass
 

@@ -30,6 +30,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = again
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    # A failing test shows the end of its live server's log: in CI that log is the only
+    # account of what the server and its worker were doing.
+    report = yield
+    live = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(live, Server) and (live.home / "server.log").exists():
+        lines = (live.home / "server.log").read_text(errors="replace").splitlines()
+        report.sections.append(("server.log, last 60 lines", "\n".join(lines[-60:])))
+    return report
+
+
 @pytest.fixture(scope="session")
 def server_database_url(request: pytest.FixtureRequest) -> str | None:
     """None for SQLite in the server's home; with SINTONIA_TEST_DATABASE=postgresql, a fresh

@@ -102,3 +102,27 @@ def test_acknowledged_state_survives_and_the_job_resumes(tmp_path, tiny_model_di
         process.terminate()
         process.wait(timeout=60)
         db.close()
+
+
+def test_serve_restarts_a_killed_worker_and_the_job_resumes(tmp_path, tiny_model_dir):
+    home = tmp_path / "home"
+    home.mkdir()
+    url = f"sqlite:///{home / 'sintonia.db'}"
+    server, process = spawn_server(home, tiny_model_dir, make_keys(url), env=FAST_RECOVERY)
+    db = Database(url)
+    try:
+        operation = start_tuning(server, "phoenix", epochs=10)  # 60 steps
+        wait_until(lambda: steps_done(server, "phoenix") >= 6)
+        killed = _worker_pid(db, "phoenix")
+        os.kill(killed, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        done = wait_done(server, operation)
+        assert "response" in done, done
+        steps = [s["step"] for s in done["response"]["tuningTask"]["snapshots"]]
+        assert steps == list(range(1, 61))
+        job = JobQueue(db).for_model("phoenix")[-1]
+        assert job.attempts == 2 and _worker_pid(db, "phoenix") != killed
+        assert f"tuning worker {killed} exited" in (home / "server.log").read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        db.close()

@@ -13,7 +13,7 @@ from sintonia.jobs.queue import JobQueue
 from sintonia.jobs.status import ALLOWED, JobStatus, can_move
 from sintonia.storage.db import Database
 from sintonia.storage.tuned_models import TunedModelStore
-from support import record_model
+from support import just_before, record_model
 
 
 @pytest.fixture
@@ -224,3 +224,25 @@ def test_racing_creates_cannot_pass_the_owner_limit_together(store, database_url
         assert [m.id for m in store.list() if m.id.startswith(f"ann{round_}-")] == passed
     for server in servers:
         server.db.close()
+
+
+def test_a_job_whose_model_is_deleted_as_it_finishes_is_simply_gone(queue, settings) -> None:
+    # Seen on PostgreSQL: the worker read the job, the API deleted the model, and the
+    # worker's write failed (StaleDataError) and killed the worker.
+    job = queue.enqueue("a")
+    queue.claim("w1")
+    api = TunedModelStore(Database(settings.database_url), settings.artifacts_dir)
+    with just_before(queue.db, "UPDATE jobs", lambda: api.delete("a")):
+        assert queue.finish(job.id, JobStatus.SUCCEEDED, "w1") is False
+    api.db.close()
+
+
+def test_a_cancel_racing_a_claim_never_undoes_the_claim(queue, settings) -> None:
+    job = queue.enqueue("a")
+    other = JobQueue(Database(settings.database_url))
+    with just_before(queue.db, "UPDATE jobs", lambda: other.claim("w1")):
+        after = queue.request_cancel(job.id)
+    # Claimed first, then asked to stop: the worker holds it and stops at its next step.
+    assert after.status is JobStatus.RUNNING and after.worker == "w1"
+    assert after.cancel_requested
+    other.db.close()

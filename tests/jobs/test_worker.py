@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from sintonia.jobs.cancel import cancel_tuning
 from sintonia.jobs.status import JobStatus
-from sintonia.jobs.worker import Worker
+from sintonia.jobs.worker import MAX_LOST_RUNS, Worker
 from sintonia.storage.db import JobRow
 from sintonia.storage.tuned_models import State
 from support import create_tiny_tuned_model, when
@@ -111,3 +112,70 @@ def test_a_model_deleted_while_training_leaves_no_files(worker, tiny_model_dir) 
     watcher.join()
     assert not worker.store.artifacts.path("doomed").exists()
     assert not list(worker.settings.scratch_dir.iterdir())
+
+
+def test_a_failed_write_after_the_run_is_tried_again(worker, tiny_model_dir, monkeypatch) -> None:
+    # As when the database was out of reach a moment: the worker used to die of it, and
+    # with it all tuning on its machine.
+    job_id = _submit(worker, tiny_model_dir, "bumpy", epochs=1)
+    finish = worker.queue.finish
+    failures = iter([OperationalError("UPDATE jobs", {}, Exception("server closed"))])
+
+    def fails_once(*args, **kwargs):
+        for failure in failures:
+            raise failure
+        return finish(*args, **kwargs)
+
+    monkeypatch.setattr(worker.queue, "finish", fails_once)
+    assert worker.run_next() is True
+    assert worker.queue.get(job_id).status is JobStatus.SUCCEEDED
+    assert worker.store.get("bumpy").state is State.ACTIVE
+
+
+class _FailsFirst:
+    """An executor that fails `times` times the way no executor should, then runs."""
+
+    def __init__(self, worker: Worker, times: int) -> None:
+        self.inner, self.left = worker.executor, times
+
+    def run(self, job, worker_id, should_pause):
+        if self.left:
+            self.left -= 1
+            raise RuntimeError("a bug in the worker")
+        return self.inner.run(job, worker_id, should_pause)
+
+
+@pytest.mark.parametrize("failures", [1, MAX_LOST_RUNS])
+def test_a_job_the_worker_failed_goes_back_to_the_queue_a_few_times(
+    worker, tiny_model_dir, failures
+) -> None:
+    job_id = _submit(worker, tiny_model_dir, "unlucky", epochs=1)
+    worker.executor = _FailsFirst(worker, failures)
+    while worker.run_next():
+        pass
+    job, model = worker.queue.get(job_id), worker.store.get("unlucky")
+    assert job.lost_runs == failures
+    if failures < MAX_LOST_RUNS:
+        assert job.status is JobStatus.SUCCEEDED and model.state is State.ACTIVE
+    else:
+        assert job.status is JobStatus.FAILED and model.state is State.FAILED
+        assert "a bug in the worker" in model.error_message
+
+
+def test_the_worker_loop_outlives_a_failing_claim(worker, tiny_model_dir, monkeypatch) -> None:
+    job_id = _submit(worker, tiny_model_dir, "later", epochs=1)
+    claim = worker.queue.claim
+    calls = []
+
+    def flaky(worker_id):
+        calls.append(worker_id)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("connection refused"))
+        if worker.queue.get(job_id).status.done:
+            worker.stopping.set()
+            return None
+        return claim(worker_id)
+
+    monkeypatch.setattr(worker.queue, "claim", flaky)
+    worker.run(poll_seconds=0.01)
+    assert worker.queue.get(job_id).status is JobStatus.SUCCEEDED

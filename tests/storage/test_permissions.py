@@ -7,13 +7,20 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from sintonia.api.errors import classify
 from sintonia.auth.access import GranteeType, Role
-from sintonia.errors import AlreadyExists, InvalidArgument, PermissionNotFound, TunedModelNotFound
+from sintonia.errors import (
+    Aborted,
+    AlreadyExists,
+    InvalidArgument,
+    PermissionNotFound,
+    TunedModelNotFound,
+)
 from sintonia.storage import permissions
-from sintonia.storage.db import PermissionRow
+from sintonia.storage.db import Database, PermissionRow
 from sintonia.storage.permissions import Permission, PermissionStore
 from sintonia.storage.tuned_models import TunedModelStore
-from support import record_model
+from support import just_before, record_model
 
 OWNER = "a@x.com"
 
@@ -275,3 +282,16 @@ def test_grantees_compare_case_insensitively_beyond_ascii(perms: PermissionStore
     perms.create("m1", GranteeType.USER, "Émile@x.com", Role.READER)
     with pytest.raises(AlreadyExists, match="émile@x.com already has a permission"):
         perms.create("m1", GranteeType.USER, "émile@x.com", Role.WRITER)
+
+
+def test_a_role_change_racing_the_permissions_delete_is_aborted(perms, settings) -> None:
+    # Two requests at once: the API answers the loser 409 ABORTED, not 500.
+    grant = perms.create("m1", GranteeType.USER, "b@x.com", Role.READER)
+    other = PermissionStore(Database(settings.database_url))
+    with (
+        just_before(perms.db, "UPDATE permissions", lambda: other.delete("m1", grant.id)),
+        pytest.raises(Aborted, match="changed or was deleted while this request ran"),
+    ):
+        perms.update_role("m1", grant.id, Role.WRITER)
+    assert classify(Aborted("")) == (409, "ABORTED")
+    other.db.close()

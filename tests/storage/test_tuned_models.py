@@ -21,6 +21,7 @@ from sintonia.storage.tuned_models import (
 )
 from sintonia.training.progress import Snapshot
 from sintonia.training.spec import Hyperparameters
+from support import just_before
 
 HP = Hyperparameters(epoch_count=2, batch_size=2, learning_rate=0.01, seed=5)
 FORMAT = PromptFormat(separator="\n", bos_token="<bos>", eos_token="<eos>")
@@ -104,6 +105,32 @@ def test_writes_to_an_unknown_model(
 ) -> None:
     with pytest.raises(TunedModelNotFound, match="tunedModels/nope"):
         call(store)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.mark_started("m1", FORMAT, {}),
+        lambda s: s.update("m1", {"display_name": "renamed"}),
+        lambda s: s.add_snapshot("m1", Snapshot(1, 1, 1.0, datetime.now(UTC))),
+        lambda s: s.record_epoch("m1", 1, "m1/adapters/epoch-0001"),
+        lambda s: s.finish("m1", State.ACTIVE),
+    ],
+    ids=["mark_started", "update", "add_snapshot", "record_epoch", "finish"],
+)
+def test_a_write_racing_a_delete_finds_the_model_gone(
+    settings: Settings, store: TunedModelStore, call: Callable[[TunedModelStore], object]
+) -> None:
+    # Another process (the API) deletes the model between this write's read and its write:
+    # a worker must see "not found", which it knows how to handle, not a database error.
+    store.create(new())
+    api = TunedModelStore(Database(settings.database_url), settings.artifacts_dir)
+    with (
+        just_before(store.db, "UPDATE tuned_models", lambda: api.delete("m1")),
+        pytest.raises(TunedModelNotFound, match="tunedModels/m1 does not exist"),
+    ):
+        call(store)
+    api.db.close()
 
 
 def test_list_is_ordered_by_creation(store: TunedModelStore) -> None:

@@ -28,6 +28,7 @@ TABLE: list[tuple[type[errors.SintoniaError], int, str]] = [
     (errors.PermissionDenied, 403, "PERMISSION_DENIED"),
     (errors.NotFound, 404, "NOT_FOUND"),
     (errors.AlreadyExists, 409, "ALREADY_EXISTS"),
+    (errors.Aborted, 409, "ABORTED"),
     (errors.FailedPrecondition, 400, "FAILED_PRECONDITION"),
     (errors.ResourceExhausted, 429, "RESOURCE_EXHAUSTED"),
     (errors.ModelLoadError, 500, "INTERNAL"),

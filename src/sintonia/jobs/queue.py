@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Integer, and_, cast, func, literal, or_, select, update
+from sqlalchemy import Integer, and_, cast, func, literal, or_, select, true, update
 
 from sintonia.errors import ResourceExhausted
 from sintonia.jobs.status import JobStatus, can_move
@@ -171,16 +171,21 @@ class JobQueue:
 
     def request_cancel(self, job_id: str) -> Job | None:
         """Ask a job to stop; a queued job is cancelled at once. Returns the job after."""
+        # Conditional updates, not read-then-write: a worker claiming the job meanwhile must
+        # find it cancelled, or have it running with the request, never have its claim undone.
         with self.db.session() as session:
-            row = session.get(JobRow, job_id)
-            if row is None:
-                return None
-            if row.status == JobStatus.QUEUED.value:
-                row.status = JobStatus.CANCELLED.value
-                row.end_time = _now()
-            if not JobStatus(row.status).done:
-                row.cancel_requested = True
-            return _job(row)
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED.value)
+                .values(status=JobStatus.CANCELLED.value, end_time=_now(), cancel_requested=True)
+            )
+            session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.status == JobStatus.RUNNING.value)
+                .values(cancel_requested=True)
+            )
+            row = session.get(JobRow, job_id, populate_existing=True)
+            return _job(row) if row else None
 
     def cancel_requested(self, job_id: str) -> bool:
         with self.db.session() as session:
@@ -225,23 +230,33 @@ class JobQueue:
     def finish(
         self, job_id: str, status: JobStatus, worker: str | None = None, *, lost: bool = False
     ) -> bool:
-        """Move a job on; with `worker`, only if that worker still holds it. False if not.
+        """Move a job on; with `worker`, only if that worker still holds it. False if not, or
+        if the job is gone (its tuned model was deleted, maybe a moment ago).
 
         `lost`: the run's process died; counted in the job's `lost_runs`.
+
+        Raises:
+            ValueError: the job's status cannot move to `status`.
         """
+        movable = [old.value for old in JobStatus if can_move(old, status)]
+        held = JobRow.worker == worker if worker is not None else true()
+        # One conditional update: a delete or a take-over landing between a read and a write
+        # would otherwise make the write fail (or undo the take-over).
         with self.db.session() as session:
-            row = session.get(JobRow, job_id)
-            if row is None:  # the tuned model was deleted meanwhile
+            moved = session.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, held, JobRow.status.in_(movable))
+                .values(
+                    status=status.value,
+                    lease_expires=None,
+                    end_time=_now() if status.done else None,
+                    lost_runs=JobRow.lost_runs + int(lost),
+                    **({"worker": None} if status is JobStatus.QUEUED else {}),
+                )
+            )
+            if moved.rowcount == 1:
+                return True
+            row = session.get(JobRow, job_id, populate_existing=True)
+            if row is None or (worker is not None and row.worker != worker):
                 return False
-            if worker is not None and row.worker != worker:
-                return False
-            if lost:
-                row.lost_runs += 1
-            if not can_move(JobStatus(row.status), status):
-                raise ValueError(f"job {job_id}: {row.status} -> {status} is not allowed")
-            row.status = status.value
-            row.lease_expires = None
-            row.end_time = _now() if status.done else None
-            if status is JobStatus.QUEUED:
-                row.worker = None
-            return True
+            raise ValueError(f"job {job_id}: {row.status} -> {status} is not allowed")

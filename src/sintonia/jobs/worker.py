@@ -162,7 +162,14 @@ class Worker:
         """Run jobs until `stopping` is set; a job in progress then goes back to the queue."""
         log.info("worker %s ready", self.id)
         while not self.stopping.is_set():
-            if not self.run_next():
+            try:
+                ran = self.run_next()
+            except Exception:
+                # The database out of reach for a moment, say. A worker that died of it would
+                # stop all tuning here; its job, if it had one, comes back when its lease ends.
+                log.exception("worker %s: taking or running a job failed; trying again", self.id)
+                ran = False
+            if not ran:
                 self.stopping.wait(poll_seconds)
 
     def run_next(self) -> bool:
@@ -176,6 +183,11 @@ class Worker:
         heart.start()
         try:
             self._run(job)
+        except Exception as exc:
+            # Not a tuning error (those end the model): the worker's own bookkeeping failed.
+            # Counted as a lost run, so that a job that keeps failing this way ends FAILED.
+            log.exception("%s: the worker failed", job.operation_name)
+            self._lost(job, RunLost(f"the worker failed: {exc}"))
         finally:
             beating.set()
             heart.join()

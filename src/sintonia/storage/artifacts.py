@@ -152,7 +152,7 @@ class LocalArtifacts:
     def delete(self, key: str) -> None:
         path = self.path(key)
         if path.is_dir():
-            shutil.rmtree(path)
+            shutil.rmtree(path, onerror=_unless_gone)
         else:
             path.unlink(missing_ok=True)
 
@@ -248,6 +248,13 @@ class RemoteArtifacts:
     def delete(self, key: str) -> None:
         with self._translated(key), contextlib.suppress(FileNotFoundError):
             self.fs.rm(self._path(key), recursive=True)
+
+
+def _unless_gone(_function: object, _path: str, exc_info: tuple) -> None:
+    # A file that went meanwhile (a worker tidying the folder of a model being deleted) is
+    # what a delete wants: only other errors count.
+    if not issubclass(exc_info[0], FileNotFoundError):
+        raise exc_info[1]
 
 
 def _scratch_name(path: Path) -> Path:

@@ -39,9 +39,10 @@ from sqlalchemy.orm import (
     sessionmaker,
     validates,
 )
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
-from sintonia.errors import InvalidArgument
+from sintonia.errors import Aborted, InvalidArgument
 from sintonia.storage.schema import upgrade_to_head
 
 
@@ -236,17 +237,27 @@ class Database:
         Inside another `session()` block of this database (same thread), that block's
         session: the outermost block commits it all or nothing, so several stores' writes
         can be made one transaction by wrapping them in one block.
+
+        Raises:
+            Aborted: a row this session read and changed was deleted by another writer
+                before the change was written.
         """
         current = self._current.get()
-        if current is not None:
-            yield current
-            return
-        with self._sessions() as session, session.begin():
-            token = self._current.set(session)
-            try:
-                yield session
-            finally:
-                self._current.reset(token)
+        try:
+            if current is not None:
+                yield current
+                return
+            with self._sessions() as session, session.begin():
+                token = self._current.set(session)
+                try:
+                    yield session
+                finally:
+                    self._current.reset(token)
+        except StaleDataError as exc:  # a row read here was deleted before the write
+            raise Aborted(
+                "The record changed or was deleted while this request ran; read it again, "
+                "then retry."
+            ) from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -259,6 +270,15 @@ def unique_violation(error: IntegrityError) -> bool:
     return getattr(orig, "sqlstate", None) == "23505" or getattr(
         orig, "sqlite_errorname", None
     ) in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def foreign_key_violation(error: IntegrityError) -> bool:
+    """True when `error` refers to a row that does not exist (any more)."""
+    orig = error.orig
+    return (
+        getattr(orig, "sqlstate", None) == "23503"
+        or getattr(orig, "sqlite_errorname", None) == "SQLITE_CONSTRAINT_FOREIGNKEY"
+    )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

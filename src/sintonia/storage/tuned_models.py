@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
@@ -11,11 +13,18 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from sintonia.datasets.format import PromptFormat
-from sintonia.errors import TunedModelExists, TunedModelNotFound
+from sintonia.errors import Aborted, TunedModelExists, TunedModelNotFound
 from sintonia.storage.artifacts import open_artifacts
-from sintonia.storage.db import Database, SnapshotRow, TunedModelRow, unique_violation
+from sintonia.storage.db import (
+    Database,
+    SnapshotRow,
+    TunedModelRow,
+    foreign_key_violation,
+    unique_violation,
+)
 from sintonia.storage.names import check_id
 from sintonia.training.progress import Snapshot
 from sintonia.training.spec import Hyperparameters
@@ -210,8 +219,7 @@ class TunedModelStore:
         """
         step, epochs = (resumed.step, resumed.epochs_completed) if resumed else (0, 0)
         adapter = resumed.adapter_key if resumed else None
-        with self.db.session() as session:
-            row = self._row(session, model_id)
+        with self._changing(model_id) as (_session, row):
             row.snapshots = [s for s in row.snapshots if s.step <= step]
             row.completed_steps, row.epochs_completed = step, epochs
             row.adapter_dir = adapter
@@ -227,16 +235,14 @@ class TunedModelStore:
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"not mutable: {sorted(unknown)}")
-        with self.db.session() as session:
-            row = self._row(session, model_id)
+        with self._changing(model_id) as (_session, row):
             for key, value in changes.items():
                 setattr(row, key, value)
             row.update_time = _now()
         return self.get(model_id)
 
     def add_snapshot(self, model_id: str, snapshot: Snapshot) -> None:
-        with self.db.session() as session:
-            row = self._row(session, model_id)
+        with self._changing(model_id) as (session, row):
             # merge, not add: a step a lost worker wrote late is overwritten, not a crash
             session.merge(
                 SnapshotRow(
@@ -252,8 +258,7 @@ class TunedModelStore:
 
     def record_epoch(self, model_id: str, epoch: int, adapter_key: str) -> None:
         """An epoch's adapter is published: from now on the model can serve with it."""
-        with self.db.session() as session:
-            row = self._row(session, model_id)
+        with self._changing(model_id) as (_session, row):
             row.epochs_completed = epoch
             row.adapter_dir = adapter_key
             row.update_time = _now()
@@ -265,12 +270,28 @@ class TunedModelStore:
         error_code: int | None = None,
         error_message: str | None = None,
     ) -> TunedModel:
-        with self.db.session() as session:
-            row = self._row(session, model_id)
+        with self._changing(model_id) as (_session, row):
             row.state = state.value
             row.error_code, row.error_message = error_code, error_message
             row.complete_time = row.update_time = _now()
         return self.get(model_id)
+
+    @contextmanager
+    def _changing(self, model_id: str) -> Iterator[tuple[Session, TunedModelRow]]:
+        """The model's row, to change in a session that commits on leaving.
+
+        Raises:
+            TunedModelNotFound: no such model, also when another process deletes it between
+                this read and the write (the write then finds no row to update).
+        """
+        try:
+            with self.db.session() as session:
+                yield session, self._row(session, model_id)
+                session.flush()  # inside a larger transaction too: a deleted row shows here
+        except (Aborted, IntegrityError) as exc:
+            if isinstance(exc, IntegrityError) and not foreign_key_violation(exc):
+                raise
+            raise TunedModelNotFound(f"Tuned model tunedModels/{model_id} does not exist.") from exc
 
     def _row(self, session: Any, model_id: str) -> TunedModelRow:
         row = session.get(TunedModelRow, model_id)

@@ -14,7 +14,7 @@ from transformers import PreTrainedTokenizerBase as Tokenizer
 
 from sintonia.datasets import Dataset, read_dataset
 from sintonia.datasets.format import EncodedExample, PromptFormat, encode_dataset, eos_token_id
-from sintonia.errors import DatasetInvalid
+from sintonia.errors import DatasetInvalid, TunedModelNotFound
 from sintonia.models.catalog import (
     DEFAULT_BASE_MODEL,
     BaseModel,
@@ -225,7 +225,7 @@ def run_tuning(
         except DatasetInvalid as exc:
             return _failed(store, model_id, group, FailureCode.INVALID_ARGUMENT, str(exc))
         except Exception as exc:
-            if lead:
+            if lead and not isinstance(exc, TunedModelNotFound):  # deleted: no failure of ours
                 log.exception("tuning %s failed", model_id)
             return _failed(store, model_id, group, FailureCode.INTERNAL, f"Tuning failed: {exc}")
     if outcome.paused or not lead:
