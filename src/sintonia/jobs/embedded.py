@@ -35,11 +35,6 @@ class EmbeddedWorkers:
         self._children: list[subprocess.Popen] = []
         self._watcher = threading.Thread(target=self._watch, name="workers", daemon=True)
 
-    @property
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [child.pid for child in self._children]
-
     def start(self) -> None:
         with self._lock:
             self._children = [self._spawn() for _ in range(self.count)]
