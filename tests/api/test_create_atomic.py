@@ -31,6 +31,7 @@ def test_a_create_that_dies_before_queueing_its_job_leaves_nothing(
         with pytest.raises(RuntimeError):
             _create(svc, caller, BODY, "m1")
     assert svc.store.list() == []
+    assert not list(svc.store.artifacts.path(svc.store.artifact_dir("m1")).rglob("*.jsonl"))
 
     operation = _create(svc, caller, BODY, "m1")  # the id is free
     assert operation["name"].startswith("tunedModels/m1/operations/")

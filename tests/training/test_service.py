@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -10,15 +12,16 @@ from sintonia.datasets import dataset_from_records
 from sintonia.errors import DatasetInvalid, TunedModelExists
 from sintonia.models.catalog import local_base_model
 from sintonia.models.loading import load_tokenizer, pick_runtime
-from sintonia.storage.tuned_models import FailureCode, State
+from sintonia.storage.db import Database
+from sintonia.storage.tuned_models import FailureCode, State, TunedModelStore
 from sintonia.training.service import (
     TuningRequest,
     create_tuned_model,
-    dataset_file_name,
+    dataset_key,
     run_tuning,
 )
 from sintonia.training.spec import Hyperparameters
-from support import tiny_task
+from support import just_before, tiny_task
 
 
 @pytest.fixture
@@ -45,9 +48,7 @@ def test_create_records_the_model_and_a_copy_of_its_data(store, request_for, tok
     assert model.name == "tunedModels/tiny-ok" and model.state is State.CREATING
     assert model.base_model == "models/tiny-gemma" and model.base_model_path
     assert model.total_steps == 18 and model.example_count == 24
-    data_file = store.artifacts.path(
-        f"tiny-ok/{dataset_file_name(model.provenance['dataset_sha256'])}"
-    )
+    data_file = store.artifacts.path(dataset_key(store, model))
     saved = data_file.read_text().splitlines()
     assert len(saved) == 24 and '"output": "ok"' in saved[0]
     with pytest.raises(TunedModelExists):
@@ -112,8 +113,7 @@ def test_a_damaged_dataset_copy_fails_with_invalid_argument(
     store, settings, request_for, tokenizer
 ) -> None:
     model = create_tuned_model(store, request_for(), tokenizer)
-    sha = model.provenance["dataset_sha256"]
-    store.artifacts.path(f"tiny-ok/{dataset_file_name(sha)}").write_text("not json\n")
+    store.artifacts.path(dataset_key(store, model)).write_text("not json\n")
     model = run_tuning(store, settings, "tiny-ok", pick_runtime("cpu"))
     assert model.state is State.FAILED and model.error_code == FailureCode.INVALID_ARGUMENT
     assert "line 1" in model.error_message
@@ -127,3 +127,32 @@ def test_an_unexpected_error_fails_the_model_with_internal(
     model = run_tuning(store, settings, "tiny-ok", pick_runtime("cpu"))
     assert model.state is State.FAILED and model.error_code == FailureCode.INTERNAL
     assert model.error_message.startswith("Tuning failed: ")
+
+
+def test_a_create_that_fails_late_leaves_a_racing_create_its_data(
+    store, settings, request_for, tokenizer
+) -> None:
+    # A client's retry racing its first attempt: the same id, the same data. The first fails
+    # after writing its data file (over the job limit, say) while the retry waits on its row;
+    # the retry then succeeds, and its data must still be there.
+    retry_store = TunedModelStore(Database(settings.database_url), settings.artifacts_dir)
+    inserting, retried = threading.Event(), []
+
+    def retry() -> None:
+        retried.append(create_tuned_model(retry_store, request_for(), tokenizer))
+
+    def fails_late(_model: object) -> None:
+        with just_before(retry_store.db, "INSERT INTO tuned_models", inserting.set):
+            threading.Thread(target=retry, daemon=True).start()
+            assert inserting.wait(60)
+        raise RuntimeError("over the job limit")
+
+    with pytest.raises(RuntimeError):
+        create_tuned_model(store, request_for(), tokenizer, along=fails_late)
+    deadline = time.monotonic() + 60
+    while not retried and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [model] = retried
+    model = run_tuning(store, settings, model.id, pick_runtime("cpu"))
+    assert model.state is State.ACTIVE, model.error_message
+    retry_store.db.close()

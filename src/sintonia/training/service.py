@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import logging
 import shutil
@@ -24,7 +25,12 @@ from sintonia.models.catalog import (
 )
 from sintonia.models.loading import Runtime, load_network, load_tokenizer
 from sintonia.settings import Settings
-from sintonia.storage.names import check_display_name, check_tuned_model_id, make_tuned_model_id
+from sintonia.storage.names import (
+    check_display_name,
+    check_tuned_model_id,
+    make_tuned_model_id,
+    random_id,
+)
 from sintonia.storage.scratch import run_folder
 from sintonia.storage.tuned_models import (
     FailureCode,
@@ -69,7 +75,10 @@ def library_versions() -> dict[str, str]:
 
 
 def create_tuned_model(
-    store: TunedModelStore, request: TuningRequest, tokenizer: Tokenizer
+    store: TunedModelStore,
+    request: TuningRequest,
+    tokenizer: Tokenizer,
+    along: Callable[[TunedModel], None] = lambda _model: None,
 ) -> TunedModel:
     """Check everything, then record the tuned model (CREATING) and keep a copy of its data.
 
@@ -77,6 +86,8 @@ def create_tuned_model(
         store: where tuned models live.
         request: what to tune.
         tokenizer: the base model's tokenizer, to check every example fits its context.
+        along: writes that belong with the new model (its owner, its job), made in the same
+            transaction: all of them are kept, or none, and then no copy of the data either.
 
     Raises:
         InvalidArgument (DatasetInvalid, ...): nothing is created.
@@ -93,42 +104,50 @@ def create_tuned_model(
     hp = request.hyperparameters
     local = base.source.path if isinstance(base.source, LocalDirectory) else None
     # The data is in the artifact store before the model is recorded: a model acknowledged
-    # to a client always has its data, even after a crash right after the answer.
-    data_key = f"{store.artifact_dir(model_id)}/{dataset_file_name(request.dataset.sha256)}"
-    staged = not store.artifacts.exists(data_key)
-    if staged:
-        store.artifacts.put_bytes(data_key, request.dataset.to_jsonl().encode())
+    # to a client always has its data, even after a crash right after the answer. Each
+    # create writes a file of its own: one that fails removes its file without touching the
+    # data of another create racing it for the same id (a client retrying, say).
+    data_file = f"dataset-{request.dataset.sha256[:16]}-{random_id(8)}.jsonl"
+    data_key = f"{store.artifact_dir(model_id)}/{data_file}"
+    store.artifacts.put_bytes(data_key, request.dataset.to_jsonl().encode())
     try:
-        model = store.create(
-            NewTunedModel(
-                id=model_id,
-                base_model=base.name,
-                base_model_path=str(local) if local else None,
-                hyperparameters=hp,
-                example_count=len(request.dataset),
-                total_steps=hp.total_steps(len(request.dataset)),
-                display_name=display_name,
-                description=request.description,
-                owner=request.owner,
-                temperature=request.temperature,
-                top_p=request.top_p,
-                top_k=request.top_k,
-                provenance={
-                    "dataset_sha256": request.dataset.sha256,
-                    "dataset_source": request.dataset.source,
-                },
+        with store.db.session():
+            model = store.create(
+                NewTunedModel(
+                    id=model_id,
+                    base_model=base.name,
+                    base_model_path=str(local) if local else None,
+                    hyperparameters=hp,
+                    example_count=len(request.dataset),
+                    total_steps=hp.total_steps(len(request.dataset)),
+                    display_name=display_name,
+                    description=request.description,
+                    owner=request.owner,
+                    temperature=request.temperature,
+                    top_p=request.top_p,
+                    top_k=request.top_k,
+                    provenance={
+                        "dataset_sha256": request.dataset.sha256,
+                        "dataset_source": request.dataset.source,
+                        "dataset_file": data_file,
+                    },
+                )
             )
-        )
+            along(model)
     except BaseException:
-        if staged:  # not if the file was there already: it is another model's data
+        with contextlib.suppress(OSError):  # litter at worst: the create's error matters
             store.artifacts.delete(data_key)
         raise
     return model
 
 
-def dataset_file_name(sha256: str) -> str:
-    # Named by content: two requests racing for one id never overwrite each other's data.
-    return f"dataset-{sha256[:16]}.jsonl"
+def dataset_key(store: TunedModelStore, model: TunedModel) -> str:
+    """Where the copy of `model`'s training data is in the artifact store."""
+    # Models created before each create wrote a file of its own have one named by content.
+    name = model.provenance.get("dataset_file") or (
+        f"dataset-{model.provenance['dataset_sha256'][:16]}.jsonl"
+    )
+    return f"{store.artifact_dir(model.id)}/{name}"
 
 
 def _encode(
@@ -260,9 +279,8 @@ def _failed(
 
 
 def _fetch_dataset(store: TunedModelStore, model: TunedModel, scratch: Path) -> Path:
-    name = dataset_file_name(model.provenance["dataset_sha256"])
-    key = f"{store.artifact_dir(model.id)}/{name}"
-    path = store.artifacts.fetch_file(key, scratch / name)
+    key = dataset_key(store, model)
+    path = store.artifacts.fetch_file(key, scratch / Path(key).name)
     if path is None:
         raise FileNotFoundError(f"the dataset copy {key} is missing from {store.artifacts.url}")
     return path

@@ -43,6 +43,7 @@ from sintonia.errors import InvalidArgument
 from sintonia.inference.request import check_sampling
 from sintonia.inference.targets import Target, base_target, tuned_target
 from sintonia.jobs.cancel import cancel_tuning
+from sintonia.jobs.queue import Job
 from sintonia.models.catalog import BaseModel, get_base_model, resolve_base_model
 from sintonia.storage.names import check_display_name
 from sintonia.storage.tuned_models import TunedModel
@@ -122,12 +123,16 @@ def _create(
     check_sampling(base.max_temperature, body.temperature, body.topP, body.topK)
     svc.queue.admit(caller.email, svc.settings.max_jobs_per_user)
     tokenizer = svc.engines.tokenizer(base)
-    # One transaction: a crash part-way leaves no model without its owner or its job.
-    with svc.db.session():
-        model = create_tuned_model(svc.store, request, tokenizer)
+    jobs: list[Job] = []
+
+    def owner_and_job(model: TunedModel) -> None:
+        # In the model's transaction: a crash part-way leaves no model without its owner or
+        # its job, and a job over the limit leaves no model (nor its data file).
         svc.permissions.add_owner(model.id, caller.email)
-        job = svc.queue.enqueue(model.id, limit=svc.settings.max_jobs_per_user)
-    return operation_json(job, model)
+        jobs.append(svc.queue.enqueue(model.id, limit=svc.settings.max_jobs_per_user))
+
+    model = create_tuned_model(svc.store, request, tokenizer, along=owner_and_job)
+    return operation_json(jobs[0], model)
 
 
 @router.post(
