@@ -131,7 +131,7 @@ class TunedModelStore:
 
     def artifact_dir(self, model_id: str) -> str:
         """A tuned model's folder in the artifact store, as a key: `<id>`, holding
-        dataset-<sha>.jsonl, adapters/epoch-NNNN/ and, while it tunes, checkpoint.pt.
+        dataset-<sha>-<random>.jsonl, adapters/epoch-NNNN/ and, while it tunes, checkpoint.pt.
 
         Raises:
             InvalidArgument: an id outside the pattern, which could name another folder.
