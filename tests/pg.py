@@ -10,12 +10,16 @@ SINTONIA_TEST_POSTGRES=off skips them on purpose.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from sintonia.storage.names import random_id
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
+PREFIX = "sintonia_test_"
+"""Then the run's start (Unix time), so that a later run can tell a killed run's database."""
+STALE_AFTER = 24 * 3600
 
 
 def server_url() -> tuple[str, bool]:
@@ -41,7 +45,7 @@ class Postgres:
     """The run's own database on the test server."""
 
     maintenance: str
-    name: str = field(default_factory=lambda: f"sintonia_test_{random_id(10)}")
+    name: str = field(default_factory=lambda: f"{PREFIX}{int(time.time())}_{random_id(6)}")
 
     @property
     def url(self) -> str:
@@ -49,7 +53,21 @@ class Postgres:
         return f"{base}/{self.name}"
 
     def create(self) -> None:
+        self._drop_stale()
         self._admin(self.maintenance, f'CREATE DATABASE "{self.name}"')
+
+    def _drop_stale(self) -> None:
+        """Drop the databases of runs that were killed before they could drop their own."""
+        import psycopg
+
+        with psycopg.connect(self.maintenance, autocommit=True) as connection:
+            names = connection.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", (PREFIX + "%",)
+            ).fetchall()
+        for (name,) in names:
+            started = name.removeprefix(PREFIX).split("_")[0]
+            if started.isdigit() and time.time() - int(started) > STALE_AFTER:
+                Postgres(self.maintenance, name).drop()
 
     def drop(self) -> None:
         # FORCE: a process a failed test left behind must not keep the database alive.
