@@ -12,7 +12,7 @@ from sintonia.datasets import dataset_from_records
 from sintonia.errors import DatasetInvalid, TunedModelExists
 from sintonia.models.catalog import local_base_model
 from sintonia.models.loading import load_tokenizer, pick_runtime
-from sintonia.storage.db import Database
+from sintonia.storage.db import Database, TunedModelRow
 from sintonia.storage.tuned_models import FailureCode, State, TunedModelStore
 from sintonia.training.service import (
     TuningRequest,
@@ -156,3 +156,18 @@ def test_a_create_that_fails_late_leaves_a_racing_create_its_data(
     model = run_tuning(store, settings, model.id, pick_runtime("cpu"))
     assert model.state is State.ACTIVE, model.error_message
     retry_store.db.close()
+
+
+def test_a_model_from_before_per_create_data_files_still_trains(
+    store, settings, request_for, tokenizer
+) -> None:
+    # Such a model's provenance has no "dataset_file": its copy is named by content alone.
+    model = create_tuned_model(store, request_for(), tokenizer)
+    legacy = f"dataset-{model.provenance['dataset_sha256'][:16]}.jsonl"
+    copy = store.artifacts.path(dataset_key(store, model))
+    copy.rename(copy.with_name(legacy))
+    with store.db.session() as session:
+        row = session.get(TunedModelRow, "tiny-ok")
+        row.provenance = {k: v for k, v in row.provenance.items() if k != "dataset_file"}
+    model = run_tuning(store, settings, "tiny-ok", pick_runtime("cpu"))
+    assert model.state is State.ACTIVE, model.error_message
