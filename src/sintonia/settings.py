@@ -38,6 +38,10 @@ class Settings:
     whole. A 4 MB dataset sent inline grows up to 3x in JSON (an ASCII-only encoder writes a
     4-byte emoji as a 12-byte surrogate pair), so 16 MiB holds it with its keys to spare."""
 
+    adapter_cache_bytes: int = 2 * 1024**3
+    """Disk the adapters fetched from a remote `artifacts` store may take on this machine;
+    past it, those served longest ago are removed (fetched again if asked for). 0: no cap."""
+
     local_models: tuple[Path, ...] = ()
     """Hugging Face model folders the server offers as base models, besides the bundled ones."""
 
@@ -96,6 +100,9 @@ class Settings:
             device=env.get("SINTONIA_DEVICE", "auto"),
             default_max_output_tokens=int(env.get("SINTONIA_DEFAULT_MAX_OUTPUT_TOKENS", "256")),
             max_request_bytes=int(env.get("SINTONIA_MAX_REQUEST_BYTES") or cls.max_request_bytes),
+            adapter_cache_bytes=int(
+                env.get("SINTONIA_ADAPTER_CACHE_BYTES") or cls.adapter_cache_bytes
+            ),
             checkpoint_every=int(env.get("SINTONIA_CHECKPOINT_EVERY", "25")),
             job_lease_seconds=float(env.get("SINTONIA_JOB_LEASE_SECONDS", "60")),
             max_jobs_per_user=int(env.get("SINTONIA_MAX_JOBS_PER_USER", "4")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,27 @@ def test_an_unreachable_store_is_a_load_error(tmp_path: Path, monkeypatch) -> No
     files = AdapterFiles(RemoteArtifacts("s3://nowhere/p", fs, root), tmp_path / "cache")
     with pytest.raises(ModelLoadError, match="Could not fetch the adapter at s3://nowhere/p/m1"):
         files.folder(ADAPTER)
+
+
+def test_the_cache_keeps_under_its_cap_dropping_the_adapters_used_longest_ago(
+    s3_url: str, tmp_path: Path
+) -> None:
+    artifacts = open_artifacts(s3_url)
+    adapters = [Adapter(m, f"{m}/adapters/epoch-0001", "20260101T000000000000") for m in "abcd"]
+    for adapter in adapters:
+        _publish(artifacts, tmp_path / adapter.model_id, adapter.artifact, b"w" * 1000)
+    files = AdapterFiles(artifacts, tmp_path / "cache", max_bytes=2 * 1002 + 500)  # two fit
+    a, b, c, d = adapters
+
+    def cached() -> set[str]:
+        return {slot.parts[-3] for slot in (tmp_path / "cache").glob("*/*/*")}
+
+    os.utime(files.folder(a), (1, 1))  # used long ago
+    os.utime(files.folder(b), (2, 2))  # used a little later
+    files.folder(c)  # used now: a goes
+    assert cached() == {"b", "c"}
+    assert (files.folder(a) / "adapter_model.safetensors").read_bytes() == b"w" * 1000
+    assert cached() == {"a", "c"}  # fetched again, and b, used longest ago, went
+    # One adapter over the cap on its own is still served.
+    small = AdapterFiles(artifacts, tmp_path / "small", max_bytes=10)
+    assert (small.folder(d) / "adapter_config.json").is_file()

@@ -3,12 +3,17 @@
 On a local artifact store an adapter is loaded where it lies. On a remote one (s3://, gs://)
 it is fetched once into a cache folder of this machine, one slot per tuned model, tuning
 (`revision`) and epoch: a model deleted and tuned again under the same id never gets the
-first one's files, and a slot, filled by a rename, is either whole or absent.
+first one's files, and a slot, filled by a rename, is either whole or absent. The cache keeps
+under a size (`Settings.adapter_cache_bytes`) by removing the slots served longest ago (a
+slot's modification time is its last use); an engine holds a loaded adapter in memory, so
+removing its files only means fetching them again when it is next loaded.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -39,9 +44,11 @@ class Adapter:
 class AdapterFiles:
     """Local folders of adapters: the store's own, or copies fetched into `cache_dir`."""
 
-    def __init__(self, artifacts: ArtifactStore, cache_dir: Path) -> None:
+    def __init__(self, artifacts: ArtifactStore, cache_dir: Path, max_bytes: int = 0) -> None:
         self.artifacts = artifacts
         self.cache_dir = cache_dir
+        self.max_bytes = max_bytes
+        """0: no cap."""
 
     def folder(self, adapter: Adapter) -> Path:
         """The adapter's local folder, fetched first if the store is remote.
@@ -52,6 +59,7 @@ class AdapterFiles:
         name = PurePosixPath(adapter.artifact).name
         slot = self.cache_dir / check_key(f"{adapter.model_id}/{adapter.revision}/{name}")
         where = f"{self.artifacts.url.rstrip('/')}/{adapter.artifact}"
+        fetching = not slot.is_dir()
         try:
             folder = self.artifacts.fetch_dir(adapter.artifact, slot)
         except OSError as exc:
@@ -61,7 +69,11 @@ class AdapterFiles:
                 f"The adapter of tunedModels/{adapter.model_id} is missing at {where}."
             )
         if folder == slot:
-            self._drop_other_revisions(adapter)
+            with contextlib.suppress(FileNotFoundError):  # evicted meanwhile: fetched again
+                os.utime(slot)  # used now
+            if fetching:
+                self._drop_other_revisions(adapter)
+                self._keep_under_cap(slot)
         return folder
 
     def _drop_other_revisions(self, adapter: Adapter) -> None:
@@ -70,7 +82,39 @@ class AdapterFiles:
             if other.name != adapter.revision:
                 shutil.rmtree(other, ignore_errors=True)
 
+    def _keep_under_cap(self, keep: Path) -> None:
+        """Remove the slots used longest ago (never `keep`) until the cache fits its cap."""
+        if not self.max_bytes:
+            return
+        slots = [slot for slot in self.cache_dir.glob("*/*/*") if slot.is_dir()]
+        sizes = {slot: _size(slot) for slot in slots}
+        total = sum(sizes.values())
+        for slot in sorted(slots, key=_last_use):
+            if total <= self.max_bytes:
+                break
+            if slot != keep:
+                shutil.rmtree(slot, ignore_errors=True)
+                total -= sizes[slot]
+
+
+def _size(folder: Path) -> int:
+    try:
+        return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    except FileNotFoundError:  # removed by another process meanwhile
+        return 0
+
+
+def _last_use(slot: Path) -> float:
+    try:
+        return slot.stat().st_mtime
+    except FileNotFoundError:  # removed by another process meanwhile
+        return 0.0
+
 
 def adapter_files(settings: Settings) -> AdapterFiles:
     """The adapters of `settings.artifacts`, cached under `settings.adapter_cache_dir`."""
-    return AdapterFiles(open_artifacts(settings.artifacts), settings.adapter_cache_dir)
+    return AdapterFiles(
+        open_artifacts(settings.artifacts),
+        settings.adapter_cache_dir,
+        settings.adapter_cache_bytes,
+    )
