@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sintonia.errors import ModelLoadError
-from sintonia.inference.adapter_files import Adapter, AdapterFiles
+from sintonia.inference.adapter_files import Adapter, AdapterFiles, adapter_files
+from sintonia.settings import Settings
 from sintonia.storage.artifacts import ArtifactStore, open_artifacts
 
 ADAPTER = Adapter("m1", "m1/adapters/epoch-0002", "20260101T000000000000")
@@ -102,3 +103,9 @@ def test_the_cache_keeps_under_its_cap_dropping_the_adapters_used_longest_ago(
     # One adapter over the cap on its own is still served.
     small = AdapterFiles(artifacts, tmp_path / "small", max_bytes=10)
     assert (small.folder(d) / "adapter_config.json").is_file()
+
+
+def test_the_cap_comes_from_the_environment() -> None:
+    settings = Settings.from_env({"SINTONIA_HOME": "/x", "SINTONIA_ADAPTER_CACHE_BYTES": "1234"})
+    assert adapter_files(settings).max_bytes == 1234
+    assert adapter_files(Settings.from_env({"SINTONIA_HOME": "/x"})).max_bytes == 2 * 1024**3
