@@ -3,6 +3,7 @@ on shutdown, and lets go of a job another worker took over."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,21 @@ def test_the_worker_loop_outlives_a_failing_claim(worker, tiny_model_dir, monkey
     monkeypatch.setattr(worker.queue, "claim", flaky)
     worker.run(poll_seconds=0.01)
     assert worker.queue.get(job_id).status is JobStatus.SUCCEEDED
+
+
+def test_a_failed_heartbeat_does_not_stop_the_next_ones(settings, tiny_model_dir) -> None:
+    # Heart-beating stopped for good would let the lease run out under a healthy worker.
+    worker = Worker(dataclasses.replace(settings, job_lease_seconds=0.2), worker_id="w")
+    job_id = _submit(worker, tiny_model_dir, "steady", epochs=4)
+    beat, beats = worker.queue.heartbeat, []
+
+    def flaky(*args):
+        beats.append(args)
+        if len(beats) == 1:
+            raise OperationalError("UPDATE jobs", {}, Exception("server closed"))
+        return beat(*args)
+
+    worker.queue.heartbeat = flaky
+    assert worker.run_next() is True
+    assert worker.queue.get(job_id).status is JobStatus.SUCCEEDED
+    assert len(beats) >= 3

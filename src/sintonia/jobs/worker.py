@@ -196,8 +196,11 @@ class Worker:
     def _heartbeat(self, job: Job, done: threading.Event) -> None:
         interval = self.queue.lease.total_seconds() / 4
         while not done.wait(interval):
-            if not self.queue.heartbeat(job.id, self.id):
-                log.warning("lost the lease on %s", job.operation_name)
+            try:
+                if not self.queue.heartbeat(job.id, self.id):
+                    log.warning("lost the lease on %s", job.operation_name)
+            except Exception:  # the database out of reach a moment: the next beat may pass
+                log.exception("heartbeat of %s failed", job.operation_name)
 
     def _run(self, job: Job) -> None:
         try:
