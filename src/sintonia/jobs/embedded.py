@@ -1,5 +1,6 @@
 """The tuning workers `sintonia serve` runs beside the API: each a `sintonia worker` process,
-restarted when it dies while serve runs (an out-of-memory kill, a crash), stopped with serve.
+restarted when it dies while serve runs (killed by the out-of-memory killer, or crashed),
+stopped with serve.
 
 A job whose worker died comes back to the queue when its lease runs out, and the restarted
 worker resumes it from its checkpoint.
@@ -65,7 +66,9 @@ class EmbeddedWorkers:
             for slot in range(self.count):
                 with self._lock:
                     code = self._children[slot].poll()
-                if code is None:
+                # 0: it stopped as asked (a Ctrl-C at serve's terminal reaches the workers
+                # too); only a worker that was killed or crashed is replaced.
+                if code is None or code == 0:
                     continue
                 young = time.monotonic() - started[slot] < YOUNG
                 delay = delays[slot] if young else FIRST_DELAY
