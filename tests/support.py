@@ -154,7 +154,7 @@ def when(
 def just_before(db, statement: str, then: Callable[[], object]) -> Iterator[None]:
     """Do `then` once, right before `db` next sends a statement starting with `statement`
     (e.g. "UPDATE jobs"): to land another process's write in the gap a race would need.
-    `then` must use another engine (another process's connection)."""
+    A write in `then` goes through another engine (another process's connection), not `db`."""
     from sqlalchemy import event
 
     done = threading.Event()
